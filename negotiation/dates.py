@@ -1,0 +1,89 @@
+"""Dates as analysts write them: exact, approximate, uncertain, ranges (EDTF).
+
+A plain ISO date (`2025-03-18`) is read directly; anything else (`2025-03-20~`, `2025-03?`,
+`2025-03-19/2025-03-27`, `2023-10-07/..`) by the `edtf` package, imported only when needed.
+Every date becomes an earliest and a latest possible day; ordering checks use those bounds.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from negotiation.errors import NegotiationError
+
+
+class DateError(NegotiationError):
+    """A date that is not valid EDTF, or names an impossible day."""
+
+
+@dataclass(frozen=True, order=True)
+class Date:
+    """A possibly uncertain date: its EDTF text and the earliest and latest day it allows."""
+
+    earliest: datetime.date | None
+    latest: datetime.date | None
+    text: str
+
+    @property
+    def exact(self) -> bool:
+        return self.earliest is not None and self.earliest == self.latest and "~" not in self.text
+
+    def __str__(self) -> str:
+        return self.text
+
+    def days_until(self, other: Date) -> int | None:
+        """Whole days from this date to `other`, when both are exact enough to say."""
+        if self.earliest is None or other.earliest is None:
+            return None
+        return (other.earliest - self.earliest).days
+
+
+def parse_date(text: str) -> Date:
+    """Read an EDTF date; raise DateError naming what is wrong."""
+    text = text.strip()
+    # The two commonest forms, a day and a range of days, are read without the edtf package.
+    parts = text.split("/")
+    if len(parts) <= 2 and all(_plain_day(part) for part in parts):
+        days = [_iso_day(part, text) for part in parts]
+        if days[0] > days[-1]:
+            raise DateError(f"'{text}' ends before it begins")
+        return Date(days[0], days[-1], text)
+    return _parse_edtf(text)
+
+
+def _plain_day(text: str) -> bool:
+    return len(text) == 10 and text[4] == "-" and text[7] == "-" and text.replace("-", "").isdigit()
+
+
+def _iso_day(part: str, text: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(part)
+    except ValueError as error:
+        raise DateError(f"'{text}' is not a real date: {error}") from None
+
+
+def _parse_edtf(text: str) -> Date:
+    import edtf  # about 80 ms to import: only for dates that are not plain days
+
+    try:
+        parsed = edtf.parse_edtf(text)
+        earliest = _day(parsed.lower_strict())
+        latest = _day(parsed.upper_strict())
+    except Exception:  # edtf raises several kinds, some not its own, for bad input
+        raise DateError(
+            f"'{text}' is not a date in EDTF: write 2025-03-18, 2025-03-20~ (approximate), "
+            "2025-03? (uncertain) or 2025-03-19/2025-03-27 (a range)"
+        ) from None
+    if earliest is not None and latest is not None and earliest > latest:
+        raise DateError(f"'{text}' ends before it begins")
+    return Date(earliest, latest, text)
+
+
+def _day(struct: object) -> datetime.date | None:
+    if not isinstance(struct, tuple) and not hasattr(struct, "tm_year"):
+        return None  # an open end: edtf gives an infinite float
+    year, month, day = struct[:3]  # type: ignore[index]
+    if not 1 <= year <= 9999:
+        return None
+    return datetime.date(year, month, day)

@@ -1,0 +1,215 @@
+"""The shapes of the two file formats, as pydantic models.
+
+These check structure only (which fields, which basic types); names, expressions, bounds and
+cross-references are checked by `model` and `scenario`, which know the meaning. The same classes
+give the published JSON Schema (`negotiation schema`).
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from negotiation.errors import FileError, Problem
+from negotiation.expressions import suggest
+from negotiation.yamlfile import Document
+
+
+def _date_text(value: Any) -> Any:
+    # YAML reads an unquoted 2025-03-18 as a date; the formats keep dates as EDTF text.
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+DateText = Annotated[str, BeforeValidator(_date_text)]
+Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+Text = Annotated[str, Field(max_length=20_000)]
+
+
+class Spec(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", populate_by_name=True, frozen=True)
+
+
+S = TypeVar("S", bound=Spec)
+
+
+class SourceSpec(Spec):
+    publisher: Text
+    title: Text
+    date: DateText | None = None
+    url: Text | None = None
+
+
+class PartySpec(Spec):
+    title: Text
+    role: Literal["belligerent", "mediator", "guarantor", "other"]
+    description: Text = ""
+
+
+class VariableSpec(Spec):
+    type: Literal["int", "bool", "enum"]
+    min: int | None = None
+    max: int | None = None
+    values: list[Name] | None = None
+    initial: Any = Field(description="the value at the start: a whole number, true/false or one of `values`")
+    description: Text = ""
+
+
+class PhaseSpec(Spec):
+    title: Text
+    description: Text = ""
+    teaching: Text = Field("", description="a note for instructors and students")
+    final: bool = False
+
+
+class ParamSpec(Spec):
+    type: Literal["int", "bool", "enum"]
+    min: int | None = None
+    max: int | None = None
+    values: list[Name] | None = None
+    default: Any = None
+    description: Text = ""
+
+
+class GuardSpec(Spec):
+    name: Name
+    when: Text = Field(description="an expression that must be true for the event to fire")
+    reason: Text = Field(description="the rule in words, shown when the guard refuses an event")
+    sources: list[Name] = []
+
+
+class EventSpec(Spec):
+    title: Text = ""
+    description: Text = ""
+    from_: list[Name] | Literal["any"] = Field(alias="from")
+    to: Name | None = None
+    params: dict[Name, ParamSpec] = {}
+    guards: list[GuardSpec] = []
+    effects: dict[Name, Text] = {}
+    sources: list[Name] = []
+
+
+class InvariantSpec(Spec):
+    name: Name
+    holds: Text = Field(description="an expression true in every reachable state")
+    description: Text = ""
+
+
+class ModelSpec(Spec):
+    """A model file: the rules of one negotiation process."""
+
+    model: Name
+    title: Text
+    description: Text = ""
+    sources: dict[Name, SourceSpec] = {}
+    parties: dict[Name, PartySpec] = {}
+    variables: dict[Name, VariableSpec]
+    phases: dict[Name, PhaseSpec]
+    initial: Name
+    events: dict[Name, EventSpec]
+    invariants: list[InvariantSpec] = []
+
+
+class ClaimSpec(Spec):
+    by: Text = Field(description="who says it, as the source attributes it")
+    source: Name
+    stance: Literal["asserted", "disputed", "denied"] = "asserted"
+    says: Text = Field("", description="the claim, paraphrased; quote only short phrases")
+
+
+class EventEntrySpec(Spec):
+    id: Name
+    date: DateText = Field(description="EDTF: 2025-03-18, 2025-03-20~, 2025-03-19/2025-03-27")
+    event: Name
+    params: dict[Name, Any] = {}
+    actor: Name | None = None
+    claims: list[ClaimSpec] = []
+    derived: Text = Field("", description="how a figure was derived from others, if it was")
+    note: Text = Field("", description="a teaching note")
+
+
+class StartSpec(Spec):
+    phase: Name | None = None
+    date: DateText | None = None
+    ledger: dict[Name, Any] = {}
+
+
+class ExpectSpec(Spec):
+    phase: Name | None = None
+    ledger: dict[Name, Any] = {}
+    holds: list[Text] = Field([], description="expressions that must be true at the end")
+
+
+class ScenarioSpec(Spec):
+    """A scenario file: a dated, sourced sequence of events replayed through a model."""
+
+    scenario: Name
+    title: Text
+    description: Text = ""
+    model: Text = Field(description="a built-in model's name, or a path relative to this file")
+    sources: dict[Name, SourceSpec] = {}
+    start: StartSpec = StartSpec()
+    events: list[EventEntrySpec] = Field(max_length=100_000)
+    expect: ExpectSpec | None = None
+
+
+FIELD_NAMES = sorted(
+    {
+        field.alias or name
+        for spec in Spec.__subclasses__()
+        for name, field in spec.model_fields.items()
+    }
+)
+
+
+def validate(document: Document, spec: type[S]) -> S:
+    """Check a parsed file against a format; raise FileError listing every problem, located."""
+    if not isinstance(document.data, dict):
+        kind = type(document.data).__name__
+        raise FileError([Problem(document.locate(), f"expected a mapping of fields, got {kind}")])
+    try:
+        return spec.model_validate(document.data)
+    except ValidationError as error:
+        problems = [_problem(document, item) for item in error.errors(include_url=False)]
+        raise FileError(problems) from None
+
+
+def _problem(document: Document, item: Any) -> Problem:
+    loc = [part for part in item["loc"] if isinstance(part, (str, int))]
+    path = _path_in_data(document.data, loc)
+    kind = item["type"]
+    dotted = ".".join(str(part) for part in loc) or "file"
+    if kind == "extra_forbidden":
+        name = str(loc[-1])
+        message = f"unknown field '{name}'" + suggest(name, FIELD_NAMES)
+        return Problem(document.locate(*path, on_key=True), message)
+    if kind == "missing":
+        return Problem(document.locate(*path), f"missing required field '{dotted}'")
+    got = item.get("input")
+    shown = repr(got) if isinstance(got, (str, int, float, bool)) else type(got).__name__
+    message = item["msg"]
+    if kind == "string_pattern_mismatch":
+        message = "a name must be lower-case letters, digits and '_', starting with a letter"
+    return Problem(document.locate(*path), f"{dotted}: {message} (got {shown})")
+
+
+def _path_in_data(data: Any, loc: list[str | int]) -> list[str | int]:
+    # pydantic's loc may name aliases, model fields and "[key]" markers; keep the part that
+    # exists in the data, so the location lands on the nearest real node.
+    path: list[str | int] = []
+    node = data
+    for part in loc:
+        key: str | int = "from" if part == "from_" else part
+        if isinstance(node, dict) and key in node:
+            node = node[key]
+        elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+            node = node[key]
+        else:
+            if part == "[key]":
+                continue
+            break
+        path.append(key)
+    return path

@@ -1,0 +1,117 @@
+"""A trace: the whole record of a replay, step by step, and its plain-data form for JSON."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from negotiation.errors import GuardOutcome
+from negotiation.machine import State, Step
+from negotiation.scenario import Scenario, ScenarioEvent
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why an event of a scenario was refused: the guard, its reason, the values it read."""
+
+    guard: str
+    reason: str
+    values: dict[str, Any]
+    outcomes: tuple[GuardOutcome, ...] = ()
+
+
+@dataclass(frozen=True)
+class TraceStep:
+    """One scenario entry as replayed: the step it made, or the refusal it met."""
+
+    entry: ScenarioEvent
+    before: State
+    after: State
+    step: Step | None = None
+    refusal: Refusal | None = None
+    violation: str | None = None
+
+    @property
+    def applied(self) -> bool:
+        return self.step is not None
+
+
+@dataclass(frozen=True)
+class Trace:
+    scenario: Scenario
+    steps: tuple[TraceStep, ...]
+    final: State
+    failures: tuple[str, ...] = ()
+    stopped_at: str | None = None
+
+    @property
+    def refused(self) -> tuple[TraceStep, ...]:
+        return tuple(step for step in self.steps if step.refusal is not None)
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing was refused or broken and every expectation was met."""
+        return not self.failures and not self.refused and self.stopped_at is None
+
+    def to_data(self) -> dict[str, Any]:
+        """The trace as plain data with a stable key order (the `--format json` output)."""
+        scenario = self.scenario
+        return {
+            "scenario": scenario.name,
+            "title": scenario.title,
+            "model": scenario.model.name,
+            "start": {
+                "phase": scenario.start_phase,
+                "date": str(scenario.start_date) if scenario.start_date else None,
+                "ledger": dict(scenario.start_ledger),
+            },
+            "sources": {
+                sid: {"publisher": s.publisher, "title": s.title, "date": s.date, "url": s.url}
+                for sid, s in scenario.sources.items()
+            },
+            "steps": [_step_data(step) for step in self.steps],
+            "final": {"phase": self.final.phase, "ledger": dict(self.final.ledger)},
+            "expect": {
+                "checked": scenario.expect is not None,
+                "met": scenario.expect is not None and not self.failures,
+                "failures": list(self.failures),
+            },
+            "stopped_at": self.stopped_at,
+        }
+
+
+def _step_data(step: TraceStep) -> dict[str, Any]:
+    entry = step.entry
+    guards = step.step.guards if step.step else (step.refusal.outcomes if step.refusal else ())
+    return {
+        "id": entry.id,
+        "date": str(entry.date),
+        "event": entry.event,
+        "params": dict(entry.params),
+        "actor": entry.actor,
+        "phase_before": step.before.phase,
+        "phase_after": step.after.phase,
+        "changes": {
+            name: [old, step.after.ledger[name]]
+            for name, old in step.before.ledger.items()
+            if step.after.ledger[name] != old
+        },
+        "ledger_after": dict(step.after.ledger),
+        "guards": [
+            {"guard": o.guard, "passed": o.passed, "reason": o.reason, "values": dict(o.values)}
+            for o in guards
+        ],
+        "refused": (
+            {"guard": step.refusal.guard, "reason": step.refusal.reason,
+             "values": step.refusal.values}
+            if step.refusal
+            else None
+        ),
+        "violation": step.violation,
+        "claims": [
+            {"by": c.by, "source": c.source, "stance": c.stance, "says": c.says}
+            for c in entry.claims
+        ],
+        "derived": entry.derived or None,
+        "note": entry.note or None,
+    }

@@ -1,0 +1,211 @@
+"""Reading untrusted YAML: plain data with line and column, nothing that can execute or explode.
+
+ruamel.yaml's parser (its libyaml-based C parser when available) turns the text into a stream of
+events; we compose the data from that stream ourselves, iteratively, which lets us keep the
+position of every key and value and refuse, with their location, what a model or scenario never
+needs and an attacker would use: aliases (the "billion laughs" bomb), tags (`!!python/object`),
+duplicate keys, several documents, and deep nesting. The resolver is YAML 1.2, so `no` stays a
+string. Scalars are converted by ruamel's safe constructor: nothing else is ever constructed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import (
+    AliasEvent,
+    CollectionEndEvent,
+    DocumentStartEvent,
+    MappingStartEvent,
+    NodeEvent,
+    ScalarEvent,
+    SequenceStartEvent,
+)
+from ruamel.yaml.nodes import ScalarNode
+from ruamel.yaml.reader import ReaderError
+
+from negotiation.errors import FileError, Location, Problem
+
+MAX_BYTES = 2_000_000
+MAX_DEPTH = 40
+_CORE = "tag:yaml.org,2002:"
+_SCALAR_TAGS = {_CORE + t for t in ("str", "int", "float", "bool", "null", "timestamp")}
+_COLLECTION_TAGS = {_CORE + "map", _CORE + "seq"}
+
+Key = str | int
+Mark = tuple[int, int]  # 0-based line and column
+
+
+@dataclass(frozen=True)
+class Document:
+    """A parsed file: plain data, and where each key and value of it stands in the file."""
+
+    path: str
+    data: Any
+    marks: dict[tuple[Key, ...], tuple[Mark, Mark]] = field(default_factory=dict, repr=False)
+
+    def locate(self, *keys: Key, on_key: bool = False) -> Location:
+        """The location of the value reached by following `keys` from the root.
+
+        A path that leaves the data locates its nearest existing parent. With `on_key`, the
+        last mapping key locates the key itself rather than its value.
+        """
+        path = tuple(keys)
+        while path not in self.marks and path:
+            path, on_key = path[:-1], False
+        key_mark, value_mark = self.marks.get(path, ((0, 0), (0, 0)))
+        line, column = key_mark if on_key else value_mark
+        return Location(self.path, line + 1, column + 1)
+
+
+def read_document(path: str | Path, display: str | None = None) -> Document:
+    """Read and parse a YAML file; raise FileError with one located problem if it can't be."""
+    shown = display or str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise _one(shown, "no such file") from None
+    except IsADirectoryError:
+        raise _one(shown, "is a directory, not a file") from None
+    except OSError as error:
+        raise _one(shown, f"cannot be read: {error.strerror}") from None
+    return parse_document(raw, shown)
+
+
+def parse_document(raw: bytes, path: str) -> Document:
+    """Parse YAML bytes into plain data with positions, or raise FileError."""
+    if len(raw) > MAX_BYTES:
+        raise _one(path, f"file is too large ({len(raw):,} bytes; the limit is {MAX_BYTES:,})")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line, column = _position(raw[: error.start].decode("utf-8", "replace"), error.start)
+        message = f"not UTF-8 text (byte {raw[error.start]:#04x})"
+        raise FileError([Problem(Location(path, line, column), message)]) from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if not text.strip():
+        raise _one(path, "file is empty")
+    try:
+        return _Composer(path).compose(text)
+    except ReaderError as error:
+        line, column = _position(text, error.position)
+        code = error.character if isinstance(error.character, int) else ord(error.character)
+        message = f"control character U+{code:04X} is not allowed in YAML text"
+        raise FileError([Problem(Location(path, line, column), message)]) from None
+    except MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        message = error.problem or error.context or "invalid YAML"
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        raise FileError([Problem(Location(path, line, column), _clean(message))]) from None
+    except YAMLError as error:
+        raise _one(path, _clean(str(error))) from None
+
+
+class _Frame:
+    __slots__ = ("container", "key", "key_mark", "path")
+
+    def __init__(self, container: Any, path: tuple[Key, ...]) -> None:
+        self.container = container
+        self.path = path
+        self.key: Any = _Frame
+        self.key_mark: Mark = (0, 0)
+
+
+class _Composer:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.yaml = YAML(typ="safe", pure=False)
+        self.marks: dict[tuple[Key, ...], tuple[Mark, Mark]] = {}
+        self.stack: list[_Frame] = []
+        self.root: Any = None
+
+    def fail(self, mark: Mark, message: str) -> FileError:
+        return FileError([Problem(Location(self.path, mark[0] + 1, mark[1] + 1), message)])
+
+    def compose(self, text: str) -> Document:
+        documents = 0
+        for event in self.yaml.parse(text):
+            mark = (event.start_mark.line, event.start_mark.column) if event.start_mark else (0, 0)
+            if isinstance(event, DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    raise self.fail(mark, "a file holds one YAML document; found a second")
+            elif isinstance(event, AliasEvent):
+                raise self.fail(mark, "YAML aliases (*name) are not allowed in these files")
+            elif isinstance(event, ScalarEvent):
+                self.add(self.scalar(event, mark), mark)
+            elif isinstance(event, (MappingStartEvent, SequenceStartEvent)):
+                self.check_tag(event, _COLLECTION_TAGS, mark)
+                if len(self.stack) >= MAX_DEPTH:
+                    raise self.fail(mark, f"nesting is deeper than {MAX_DEPTH} levels")
+                container: Any = {} if isinstance(event, MappingStartEvent) else []
+                path = self.add(container, mark)
+                self.stack.append(_Frame(container, path))
+            elif isinstance(event, CollectionEndEvent):
+                self.stack.pop()
+        return Document(self.path, self.root, self.marks)
+
+    def check_tag(self, event: NodeEvent, allowed: set[str], mark: Mark) -> None:
+        tag = getattr(event, "tag", None)
+        if tag is not None and tag != "!" and tag not in allowed:
+            raise self.fail(mark, f"YAML tags such as '{tag}' are not allowed")
+
+    def scalar(self, event: ScalarEvent, mark: Mark) -> Any:
+        self.check_tag(event, _SCALAR_TAGS, mark)
+        if event.tag in _SCALAR_TAGS:
+            tag = event.tag
+        elif event.implicit[0]:
+            tag = self.yaml.resolver.resolve(ScalarNode, event.value, event.implicit)
+        else:
+            tag = _CORE + "str"
+        if tag == _CORE + "str":
+            return event.value
+        try:
+            return self.yaml.constructor.construct_object(ScalarNode(tag, event.value))
+        except (ValueError, YAMLError) as error:
+            raise self.fail(mark, f"invalid value {event.value!r}: {_clean(str(error))}") from None
+
+    def add(self, value: Any, mark: Mark) -> tuple[Key, ...]:
+        if not self.stack:
+            self.root = value
+            self.marks[()] = (mark, mark)
+            return ()
+        frame = self.stack[-1]
+        if isinstance(frame.container, list):
+            path = (*frame.path, len(frame.container))
+            frame.container.append(value)
+            self.marks[path] = (mark, mark)
+            return path
+        if frame.key is _Frame:
+            if isinstance(value, (dict, list)) or value is None:
+                raise self.fail(mark, "a mapping key must be a plain name")
+            if value in frame.container:
+                first = self.marks[(*frame.path, value)][0][0] + 1
+                raise self.fail(mark, f"duplicate key '{value}' (first given on line {first})")
+            frame.key, frame.key_mark = value, mark
+            return frame.path
+        path = (*frame.path, frame.key)
+        frame.container[frame.key] = value
+        self.marks[path] = (frame.key_mark, mark)
+        frame.key = _Frame
+        return path
+
+
+def _position(text: str, index: int) -> tuple[int, int]:
+    before = text[:index]
+    line = before.count("\n") + 1
+    column = index - (before.rfind("\n") + 1) + 1
+    return line, column
+
+
+def _clean(message: str) -> str:
+    return " ".join(str(message).split())
+
+
+def _one(path: str, message: str) -> FileError:
+    return FileError([Problem(Location(path), message)])
