@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -147,16 +146,18 @@ class Model:
         )
 
 
+MODELS_FOLDER = Path(__file__).parent / "models"
+
+
 def builtin_models() -> list[str]:
     """The names of the models that ship inside the package."""
-    folder = resources.files("negotiation") / "models"
-    return sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml"))
+    return sorted(path.stem for path in MODELS_FOLDER.glob("*.yaml"))
 
 
 def model_path(name_or_path: str, relative_to: Path | None = None) -> Path | None:
     """Resolve a built-in model name or a path (relative to a scenario file, if given)."""
     if re.fullmatch(r"[a-z][a-z0-9_-]*", name_or_path) and name_or_path in builtin_models():
-        return Path(str(resources.files("negotiation") / "models" / f"{name_or_path}.yaml"))
+        return MODELS_FOLDER / f"{name_or_path}.yaml"
     path = Path(name_or_path)
     if relative_to is not None and not path.is_absolute():
         path = relative_to / path

@@ -185,9 +185,10 @@ class _Builder:
             params = self.params(entry.event, entry.params, *where)
             if date is None or params is None:
                 continue
-            claims = tuple(Claim(c.by, c.source, c.stance, c.says) for c in entry.claims)
+            claims = tuple(Claim(c.by, c.source, c.stance, _prose(c.says)) for c in entry.claims)
             entries.append(ScenarioEvent(entry.id, date, entry.event, params, entry.actor, claims,
-                                         entry.derived, entry.note, self.document.locate(*where)))
+                                         _prose(entry.derived), _prose(entry.note),
+                                         self.document.locate(*where)))
         return tuple(entries)
 
     def params(self, event: str, given: Mapping[str, Any], *where: Key) -> dict[str, Value] | None:
@@ -235,3 +236,8 @@ class _Builder:
                 location = self.document.locate("expect", "holds", index).shifted(error.offset)
                 self.problems.append(Problem(location, error.message))
         return Expectation(spec.phase, ledger, tuple(holds))
+
+
+def _prose(text: str) -> str:
+    # Folded and literal YAML blocks end in a newline and may wrap: prose is one line here.
+    return " ".join(text.split())

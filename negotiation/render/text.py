@@ -1,0 +1,152 @@
+"""The human timeline of a replay: each step, what moved, why, and on whose word."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from negotiation.model import Model, Value
+from negotiation.scenario import Claim
+from negotiation.trace import Trace, TraceStep
+
+WIDTH = 100
+
+
+def render_trace(trace: Trace, color: bool = False, width: int = WIDTH) -> str:
+    """The timeline, the end state and the expectations, as text (with colour if asked)."""
+    console = _console(color, width)
+    scenario = trace.scenario
+    model = scenario.model
+    console.print(f"[bold]{escape(scenario.title)}[/]")
+    start = f", {scenario.start_date}" if scenario.start_date else ""
+    console.print(
+        f"scenario {scenario.name} · model {model.name} ({escape(model.title)}) · "
+        f"starts in {scenario.start_phase}{start}"
+    )
+    for number, step in enumerate(trace.steps, start=1):
+        console.print()
+        _step(console, trace, number, step)
+    console.print()
+    _end_state(console, trace)
+    text: str = console.file.getvalue()  # type: ignore[attr-defined]
+    return "".join(line.rstrip() + "\n" for line in text.splitlines())
+
+
+def _console(color: bool, width: int) -> Console:
+    return Console(
+        file=io.StringIO(),
+        width=width,
+        force_terminal=color,
+        color_system="standard" if color else None,
+        highlight=False,
+        emoji=False,
+        soft_wrap=False,
+    )
+
+
+def _step(console: Console, trace: Trace, number: int, step: TraceStep) -> None:
+    entry = step.entry
+    definition = trace.scenario.model.events.get(entry.event)
+    order = list(definition.params) if definition else list(entry.params)
+    params = ", ".join(f"{k}={_plain(entry.params[k])}" for k in order if k in entry.params)
+    call = f"{entry.event}({params})" if params else entry.event
+    actor = f"  by {entry.actor}" if entry.actor else ""
+    console.print(f"[bold]{number:>3}  {entry.date}  {entry.id}[/]  {escape(call)}{actor}")
+    rows: list[tuple[str, str]] = []
+    if step.refusal is not None:
+        refusal = step.refusal
+        rows.append(("[red bold]REFUSED[/]", f"by guard [bold]{refusal.guard}[/]: "
+                     f"{escape(refusal.reason)}{escape(_values(refusal.values))}"))
+        rows.append(("phase", f"{step.before.phase} (unchanged: nothing was applied)"))
+    elif step.violation is not None:
+        rows.append(("[red bold]BROKEN[/]", escape(step.violation)))
+    else:
+        if step.before.phase == step.after.phase:
+            rows.append(("phase", f"{step.after.phase} (unchanged)"))
+        else:
+            rows.append(("phase", f"{step.before.phase} → [bold]{step.after.phase}[/]"))
+        changes = [
+            f"{name} {_value(old)} → {_value(step.after.ledger[name])}"
+            for name, old in step.before.ledger.items()
+            if step.after.ledger[name] != old
+        ]
+        rows.append(("changed", " · ".join(changes) if changes else "nothing"))
+        if step.step is not None and step.step.guards:
+            rows.append(("guards", ", ".join(f"{o.guard} ✓" for o in step.step.guards)))
+    for claim in entry.claims:
+        rows.append(("claim", escape(_claim(trace, claim))))
+    if entry.derived:
+        rows.append(("derived", escape(entry.derived)))
+    if entry.note:
+        rows.append(("note", escape(entry.note)))
+    grid = Table.grid(padding=(0, 2, 0, 0))
+    grid.add_column(width=3)
+    grid.add_column(width=7, no_wrap=True)
+    grid.add_column(overflow="fold")
+    for label, text in rows:
+        grid.add_row("", label, text)
+    console.print(grid)
+
+
+def _claim(trace: Trace, claim: Claim) -> str:
+    source = trace.scenario.sources.get(claim.source)
+    if source is None:
+        cited = claim.source
+    else:
+        cited = ", ".join(part for part in (source.publisher, source.date) if part)
+    who = cited if claim.by == (source.publisher if source else None) else f"{claim.by} ({cited})"
+    stance = "" if claim.stance == "asserted" else f" [{claim.stance}]"
+    return f"{who}{stance}: {claim.says}" if claim.says else f"{who}{stance}"
+
+
+def _end_state(console: Console, trace: Trace) -> None:
+    model = trace.scenario.model
+    final = trace.final
+    title = model.phases[final.phase].title
+    console.print(f"[bold]End state[/]: {final.phase} ({escape(title)})")
+    console.print(ledger_table(model, final.ledger, trace.scenario.start_ledger))
+    if trace.stopped_at is not None:
+        console.print(f"[red bold]Replay stopped[/] at '{trace.stopped_at}'.")
+    if trace.scenario.expect is None:
+        console.print("Expectations: none stated.")
+    elif trace.failures:
+        console.print("[red bold]Expectations not met:[/]")
+        for failure in trace.failures:
+            console.print(f"  - {escape(failure)}")
+    elif trace.stopped_at is None:
+        console.print("[green]Expectations met.[/]")
+
+
+def ledger_table(model: Model, ledger: Mapping[str, Value], start: Mapping[str, Value]) -> Table:
+    """The ledger as a table: each variable, its value, and its value at the start."""
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    table.add_column("variable")
+    table.add_column("value", justify="right")
+    table.add_column("at start", justify="right")
+    for name in model.variables:
+        table.add_row(name, _value(ledger[name]), _value(start[name]))
+    return table
+
+
+def _value(value: Value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _plain(value: Value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _values(values: Mapping[str, object]) -> str:
+    if not values:
+        return ""
+    return " (" + ", ".join(f"{k}={v!r}" for k, v in values.items()) + ")"
