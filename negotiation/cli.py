@@ -34,7 +34,33 @@ OUTPUT = click.option(
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Turns the package's errors into one-line messages and exit codes, for every command."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        debug = bool(ctx.params.get("debug"))
+        try:
+            return super().invoke(ctx)
+        except FileError as error:
+            _debug(debug)
+            for problem in error.problems:
+                click.echo(str(problem), err=True)
+            ctx.exit(EXIT_BAD_INPUT)
+        except NegotiationError as error:
+            _debug(debug)
+            click.echo(f"error: {error}", err=True)
+            ctx.exit(EXIT_BAD_INPUT)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+        except OSError as error:
+            _debug(debug)
+            where = f"{error.filename}: " if error.filename else ""
+            click.echo(f"error: {where}{error.strerror or error}", err=True)
+            ctx.exit(EXIT_BAD_INPUT)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show a traceback for errors in input files.")
 @click.version_option(package_name="negotiation")
 @click.pass_context
@@ -88,7 +114,7 @@ def run(scenario: str, output_format: str, output: str | None, on_refused: str) 
         text = render_trace(trace, color=_color(output), width=_width(output))
     _emit(text, output)
     if not trace.ok:
-        raise SystemExit(EXIT_FAILED)
+        click.get_current_context().exit(EXIT_FAILED)
 
 
 @cli.command()
@@ -142,36 +168,11 @@ def _emit(text: str, output: str | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; turn the package's errors into messages and exit codes."""
-    args = sys.argv[1:] if argv is None else argv
-    debug = "--debug" in args
+    """Run the CLI and return its exit code."""
     try:
-        cli.main(args=args, prog_name="negotiation", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("interrupted", err=True)
-        return EXIT_INTERRUPTED
-    except click.ClickException as error:
-        error.show()
-        return error.exit_code
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        return EXIT_INTERRUPTED
-    except FileError as error:
-        _debug(debug)
-        for problem in error.problems:
-            click.echo(str(problem), err=True)
-        return EXIT_BAD_INPUT
-    except NegotiationError as error:
-        _debug(debug)
-        click.echo(f"error: {error}", err=True)
-        return EXIT_BAD_INPUT
+        cli.main(args=argv, prog_name="negotiation")
     except SystemExit as exit_:
-        return exit_.code if isinstance(exit_.code, int) else 0
-    except OSError as error:
-        _debug(debug)
-        where = f"{error.filename}: " if error.filename else ""
-        click.echo(f"error: {where}{error.strerror or error}", err=True)
-        return EXIT_BAD_INPUT
+        return exit_.code if isinstance(exit_.code, int) else EXIT_FAILED
     return 0
 
 

@@ -1,0 +1,88 @@
+"""Runs the examples in docs/ and the README, so the docs cannot drift from the program.
+
+Sybil collects the Markdown files. Three kinds of fenced block are checked:
+
+- ```python blocks are executed, in order, sharing one namespace per file (a block of `>>>`
+  prompts is a doctest);
+- ```console blocks hold shell sessions: each `$ command` is run by bash in a scratch folder
+  holding a copy of `scenarios/` (and `docs/examples/`), and what it prints (stdout then stderr)
+  must match the lines that follow, with `...` matching anything, as in doctest.
+
+Blocks in other languages (```sh for the README's install commands, ```yaml) are shown, not run:
+the install commands are run verbatim by .ci/run.
+"""
+
+from __future__ import annotations
+
+import doctest
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from sybil import Example, Sybil
+from sybil.parsers.markdown import CodeBlockParser, PythonCodeBlockParser
+
+ROOT = Path(__file__).parent
+_CHECKER = doctest.OutputChecker()
+
+
+def _setup(namespace: dict[str, Any]) -> None:
+    scratch = Path(tempfile.mkdtemp(prefix="negotiation-docs-"))
+    shutil.copytree(ROOT / "scenarios", scratch / "scenarios")
+    if (ROOT / "docs" / "examples").is_dir():
+        shutil.copytree(ROOT / "docs" / "examples", scratch / "examples")
+    namespace["scratch"] = scratch
+    namespace["_previous_cwd"] = os.getcwd()
+    os.chdir(scratch)
+
+
+def _teardown(namespace: dict[str, Any]) -> None:
+    os.chdir(namespace["_previous_cwd"])
+    shutil.rmtree(namespace["scratch"], ignore_errors=True)
+
+
+def _sessions(source: str) -> list[tuple[str, str]]:
+    sessions: list[tuple[str, list[str]]] = []
+    for line in source.splitlines():
+        if line.startswith("$ "):
+            sessions.append((line[2:], []))
+        elif sessions:
+            sessions[-1][1].append(line)
+    return [(command, "\n".join(lines)) for command, lines in sessions]
+
+
+def evaluate_console(example: Example) -> str | None:
+    environment = dict(os.environ)
+    environment["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{environment['PATH']}"
+    environment.pop("FORCE_COLOR", None)
+    environment["NO_COLOR"] = "1"
+    for command, expected in _sessions(example.parsed):
+        result = subprocess.run(
+            ["bash", "-c", command],
+            cwd=example.namespace["scratch"],
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        got = "\n".join(line.rstrip() for line in (result.stdout + result.stderr).splitlines())
+        want = "\n".join(line.rstrip() for line in expected.splitlines()).strip("\n")
+        if not _CHECKER.check_output(want + "\n", got.strip("\n") + "\n", doctest.ELLIPSIS):
+            return f"$ {command}\n--- expected ---\n{want}\n--- got ---\n{got}\n"
+    return None
+
+
+pytest_collect_file = Sybil(
+    parsers=[
+        PythonCodeBlockParser(),
+        CodeBlockParser(language="console", evaluator=evaluate_console),
+    ],
+    patterns=["*.md"],
+    setup=_setup,
+    teardown=_teardown,
+).pytest()
