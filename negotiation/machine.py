@@ -138,6 +138,11 @@ class Machine:
             error = variable.check(value)
             if error:
                 raise EventError(error)
+        for invariant in self.model.invariants:
+            if not invariant.expression(full, {}, phase):
+                raise EventError(
+                    f"the state breaks invariant '{invariant.name}': {invariant.expression.text}"
+                )
         self._machine.set_state(phase, model=self._holder)
         self._holder.ledger = full
 

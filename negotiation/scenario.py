@@ -122,6 +122,12 @@ class _Builder:
             self.problem(self.unknown("phase", start_phase, model.phases), "start", "phase")
         start_date = self.date(spec.start.date, "start", "date") if spec.start.date else None
         start_ledger = self.ledger(spec.start.ledger, "start", "ledger")
+        if start_phase in model.phases:
+            full = {**model.initial_ledger(), **start_ledger}
+            for invariant in model.invariants:
+                if not invariant.expression(full, {}, start_phase):
+                    self.problem(f"the starting state breaks invariant '{invariant.name}': "
+                                 f"{invariant.expression.text}", "start")
         events = self.events(sources)
         expect = self.expectation() if spec.expect is not None else None
         if self.problems:

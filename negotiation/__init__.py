@@ -1,0 +1,44 @@
+"""negotiation: a negotiation-phase state machine simulator.
+
+Load a model (the rules of one negotiation process), run it as a machine, and replay scenarios
+(dated, sourced sequences of events) through it:
+
+    >>> from negotiation import load_scenario, replay
+    >>> trace = replay(load_scenario("scenarios/gaza-2025.yaml"))
+    >>> trace.final.phase
+    'mediated_talks'
+"""
+
+from negotiation.errors import (
+    EventError,
+    FileError,
+    InvariantViolation,
+    NegotiationError,
+    Problem,
+    RefusedEvent,
+)
+from negotiation.machine import Explanation, Machine, State, Step
+from negotiation.model import Model, builtin_models, load_model
+from negotiation.replay import replay
+from negotiation.scenario import Scenario, load_scenario
+from negotiation.trace import Trace
+
+__all__ = [
+    "EventError",
+    "Explanation",
+    "FileError",
+    "InvariantViolation",
+    "Machine",
+    "Model",
+    "NegotiationError",
+    "Problem",
+    "RefusedEvent",
+    "Scenario",
+    "State",
+    "Step",
+    "Trace",
+    "builtin_models",
+    "load_model",
+    "load_scenario",
+    "replay",
+]

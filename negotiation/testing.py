@@ -1,0 +1,153 @@
+"""Hypothesis strategies and a stateful test machine for any model.
+
+A modeller who changes a rule wants to know, before trusting any replay, whether the rules still
+mean what they think. This module makes that a few lines of test code:
+
+    from hypothesis import settings
+    from negotiation import load_model
+    from negotiation.testing import rule_based_machine
+
+    TestMyRules = rule_based_machine(load_model("my_model.yaml")).TestCase
+
+Every event of the model becomes a rule, every invariant an invariant; a refused event must leave
+the state exactly as it was. Importing this module imports hypothesis (about a quarter of a
+second), so the CLI imports it only where it is used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+
+from negotiation.errors import InvariantViolation, RefusedEvent
+from negotiation.machine import Machine
+from negotiation.model import Event, Model, Param, Value
+
+Fired = tuple[str, dict[str, Value]]
+
+
+def param_values(param: Param) -> st.SearchStrategy[Value]:
+    """Valid values of one parameter: within its bounds, or one of its enum values."""
+    if param.type.kind == "bool":
+        return st.booleans()
+    if param.type.kind == "str":
+        return st.sampled_from(sorted(param.type.values or ()))
+    return st.integers(min_value=param.min, max_value=param.max)
+
+
+def params(event: Event) -> st.SearchStrategy[dict[str, Value]]:
+    """A full, valid set of parameters for `event` (guards may still refuse them)."""
+    return st.fixed_dictionaries({name: param_values(p) for name, p in event.params.items()})
+
+
+def events(model: Model, phase: str | None = None) -> st.SearchStrategy[Fired]:
+    """An event of `model` with valid parameters; with `phase`, only events that may fire there."""
+    names = [
+        name
+        for name, event in model.events.items()
+        if phase is None or phase in event.from_phases
+    ]
+    if not names:
+        return st.nothing()
+    return st.sampled_from(names).flatmap(
+        lambda name: params(model.events[name]).map(lambda values: (name, values))
+    )
+
+
+def event_sequences(model: Model, max_size: int = 20) -> st.SearchStrategy[list[Fired]]:
+    """Sequences of events with valid parameters, whatever phase they are fired in."""
+    return st.lists(events(model), max_size=max_size)
+
+
+@st.composite
+def applicable_sequences(draw: Any, model: Model, max_size: int = 20) -> list[Fired]:
+    """Sequences that the machine accepts, step after step, from the model's initial state.
+
+    Each step is drawn among the events that may fire from the current phase; a draw that a guard
+    refuses is dropped (and counted by hypothesis as a filtered example), so every sequence
+    returned replays without a refusal.
+    """
+    machine = Machine(model)
+    fired: list[Fired] = []
+    for _ in range(draw(st.integers(min_value=0, max_value=max_size))):
+        candidates = [n for n, e in model.events.items() if machine.phase in e.from_phases]
+        if not candidates:
+            break
+        name = draw(st.sampled_from(candidates))
+        values = draw(params(model.events[name]))
+        if machine.explain(name, values).allowed:
+            machine.fire(name, values)
+            fired.append((name, values))
+    return fired
+
+
+def replay_sequence(model: Model, sequence: Sequence[Fired]) -> Machine:
+    """Fire a sequence from the model's initial state, skipping refused events."""
+    machine = Machine(model)
+    for name, values in sequence:
+        try:
+            machine.fire(name, values)
+        except RefusedEvent:
+            continue
+    return machine
+
+
+def rule_based_machine(model: Model) -> type[RuleBasedStateMachine]:
+    """A hypothesis RuleBasedStateMachine for `model`: one rule per event, its invariants checked.
+
+    Each rule fires its event with drawn parameters. A refused event must leave the state
+    untouched; an applied one must land in a declared phase. After every step, every variable
+    must be within its bounds and every invariant must hold (`InvariantViolation` fails the test).
+    """
+
+    def __init__(self: Any) -> None:
+        RuleBasedStateMachine.__init__(self)
+        self.machine = Machine(model)
+
+    def make_rule(name: str, event: Event) -> Any:
+        def fire(self: Any, values: dict[str, Value]) -> None:
+            before = self.machine.state
+            try:
+                self.machine.fire(name, values)
+            except RefusedEvent:
+                assert self.machine.state == before, f"refused '{name}' changed the state"
+
+        fire.__name__ = f"fire_{name}"
+        return rule(values=params(event))(fire)
+
+    def phase_declared(self: Any) -> None:
+        assert self.machine.phase in model.phases, f"undeclared phase {self.machine.phase!r}"
+
+    def invariants_hold(self: Any) -> None:
+        state = self.machine.state
+        for variable in model.variables.values():
+            error = variable.check(state.ledger[variable.name])
+            if error:
+                raise InvariantViolation("(state)", f"the bounds of '{variable.name}'", error)
+        for inv in model.invariants:
+            if not inv.expression(state.ledger, {}, state.phase):
+                raise InvariantViolation("(state)", f"invariant '{inv.name}'", inv.expression.text)
+
+    namespace: dict[str, Any] = {
+        "__init__": __init__,
+        "phase_declared": invariant()(phase_declared),
+        "invariants_hold": invariant()(invariants_hold),
+    }
+    for name, event in model.events.items():
+        namespace[f"fire_{name}"] = make_rule(name, event)
+    class_name = "".join(part.title() for part in model.name.split("_")) + "Rules"
+    return type(class_name, (RuleBasedStateMachine,), namespace)
+
+
+__all__ = [
+    "applicable_sequences",
+    "event_sequences",
+    "events",
+    "param_values",
+    "params",
+    "replay_sequence",
+    "rule_based_machine",
+]
