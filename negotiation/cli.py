@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import sys
 import traceback
+
 import click
 
 from negotiation.errors import FileError, NegotiationError

@@ -245,7 +245,7 @@ class _Checker:
     def _BinOp(self, node: ast.BinOp) -> Type:
         if type(node.op) in _BINARY_REFUSED:
             raise self.fail(node, _BINARY_REFUSED[type(node.op)])
-        symbol = _BINARY[type(node.op)]  # type: ignore[index]
+        symbol = _BINARY[type(node.op)]
         for side in (node.left, node.right):
             found = self.check(side)
             if found.kind != "int":
@@ -295,13 +295,15 @@ class _Checker:
     def _comparable(self, left: ast.expr, lt: Type, right: ast.expr, rt: Type) -> None:
         if lt.kind != rt.kind:
             raise self.fail(right, f"cannot compare {lt} with {rt}")
-        if lt.kind != "str" or lt.values is None or rt.values is None:
+        if lt.kind != "str":
             return
         for literal_side, literal, other in ((left, lt, rt), (right, rt, lt)):
+            if literal.values is None or other.values is None:
+                continue
             if isinstance(literal_side, ast.Constant) and not literal.values <= other.values:
                 value = next(iter(literal.values))
-                raise self.fail(literal_side, _unknown(f"value of {other.name or 'this name'}",
-                                                       value, sorted(other.values)))
+                what = f"value of {other.name or 'this name'}"
+                raise self.fail(literal_side, _unknown(what, value, sorted(other.values)))
 
     def _membership(self, left: ast.expr, left_type: Type, right: ast.expr) -> None:
         if not isinstance(right, (ast.Tuple, ast.List, ast.Set)):
@@ -314,7 +316,9 @@ class _Checker:
     def _IfExp(self, node: ast.IfExp) -> Type:
         test = self.check(node.test)
         if test.kind != "bool":
-            raise self.fail(node.test, f"the condition after 'if' must be true or false, not {test}")
+            raise self.fail(
+                node.test, f"the condition after 'if' must be true or false, not {test}"
+            )
         body, orelse = self.check(node.body), self.check(node.orelse)
         if body.kind != orelse.kind:
             raise self.fail(node.orelse, f"both branches must have one type: {body} vs {orelse}")
@@ -328,7 +332,9 @@ class _Checker:
         name = node.func.id if isinstance(node.func, ast.Name) else None
         if name not in FUNCTIONS:
             shown = f"'{name}'" if name else "this"
-            raise self.fail(node, f"only min, max and abs can be called; {shown} is not one of them")
+            raise self.fail(
+                node, f"only min, max and abs can be called; {shown} is not one of them"
+            )
         if node.keywords:
             raise self.fail(node, f"{name}() takes no keyword arguments")
         count = len(node.args)
@@ -398,5 +404,5 @@ def _compile(tree: ast.Expression, scope: Scope) -> Evaluator:
     ast.fix_missing_locations(lambda_tree)
     code = compile(lambda_tree, "<rule>", "eval")
     namespace: dict[str, Any] = {"__builtins__": {}, **FUNCTIONS}
-    function: Evaluator = eval(code, namespace)  # noqa: S307 - the tree passed the whitelist
+    function: Evaluator = eval(code, namespace)  # the tree passed the whitelist above
     return function

@@ -200,8 +200,14 @@ class Machine:
             open_params = {n for n, p in event.params.items() if p.default is None}
             values = {n: p.default for n, p in event.params.items() if p.default is not None}
             if all(
-                _evaluate(g.expression, self._holder.ledger, values, self._holder.phase,
-                          event.name, g.name)
+                _evaluate(
+                    g.expression,
+                    self._holder.ledger,
+                    values,
+                    self._holder.phase,
+                    event.name,
+                    g.name,
+                )
                 for g in event.guards
                 if not open_params.intersection(g.expression.params)
             ):
@@ -214,8 +220,14 @@ class Machine:
         values = self.params_for(event, params)
         refusal = explanation.refusal
         if refusal is not None:
-            raise RefusedEvent(event, explanation.phase, refusal.guard, refusal.reason,
-                               refusal.values, explanation.outcomes)
+            raise RefusedEvent(
+                event,
+                explanation.phase,
+                refusal.guard,
+                refusal.reason,
+                refusal.values,
+                explanation.outcomes,
+            )
         before = self.state
         try:
             if not self._holder.trigger(event, **values):  # type: ignore[attr-defined]
@@ -246,8 +258,14 @@ class Machine:
         old = self._holder.ledger
         new = dict(old)
         for variable, expression in event.effects:
-            new[variable] = _evaluate(expression, old, event_data.kwargs, self._holder.phase,
-                                      event.name, f"effect on '{variable}'")
+            new[variable] = _evaluate(
+                expression,
+                old,
+                event_data.kwargs,
+                self._holder.phase,
+                event.name,
+                f"effect on '{variable}'",
+            )
         self._holder.ledger = new
 
     def _check_after(self, event: str) -> None:
@@ -261,7 +279,9 @@ class Machine:
                 shown = invariant.expression.values(ledger, {}, phase)
                 detail = ", ".join(f"{k}={v!r}" for k, v in shown.items())
                 raise InvariantViolation(
-                    event, f"invariant '{invariant.name}'", f"{invariant.expression.text} ({detail})"
+                    event,
+                    f"invariant '{invariant.name}'",
+                    f"{invariant.expression.text} ({detail})",
                 )
 
 

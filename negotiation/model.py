@@ -171,7 +171,11 @@ def load_model(name_or_path: str | Path) -> Model:
     if path is None:
         message = f"no built-in model '{text}'" + suggest(text, builtin_models())
         raise FileError([Problem(Location(text), message)])
-    shown = f"<builtin>/{path.name}" if path.parent.name == "models" and text in builtin_models() else text
+    shown = (
+        f"<builtin>/{path.name}"
+        if path.parent.name == "models" and text in builtin_models()
+        else text
+    )
     return build_model(read_document(path, shown))
 
 
@@ -192,8 +196,8 @@ class _Builder:
 
     def build(self) -> Model:
         spec = self.spec
-        variables = {name: self.variable(name, v) for name, v in spec.variables.items()}
-        variables = {name: v for name, v in variables.items() if v is not None}
+        checked = {name: self.variable(name, v) for name, v in spec.variables.items()}
+        variables = {name: v for name, v in checked.items() if v is not None}
         phases = {
             name: Phase(name, p.title, p.description, p.teaching, p.final)
             for name, p in spec.phases.items()
@@ -201,11 +205,24 @@ class _Builder:
         for name in [*spec.variables, *spec.phases]:
             if name in RESERVED:
                 section = "variables" if name in spec.variables else "phases"
-                self.problem(f"'{name}' is reserved by the rule language", section, name, on_key=True)
+                self.problem(
+                    f"'{name}' is reserved by the rule language", section, name, on_key=True
+                )
         if spec.initial not in phases:
             self.problem(self.unknown("phase", spec.initial, phases), "initial")
-        partial = Model(spec.model, spec.title, spec.description, {}, variables, phases,
-                        spec.initial, {}, (), spec.sources, self.document.path)
+        partial = Model(
+            spec.model,
+            spec.title,
+            spec.description,
+            {},
+            variables,
+            phases,
+            spec.initial,
+            {},
+            (),
+            spec.sources,
+            self.document.path,
+        )
         events = {}
         for name, event_spec in spec.events.items():
             event = self.event(partial, name, event_spec)
@@ -213,16 +230,28 @@ class _Builder:
                 events[name] = event
         invariants = []
         for index, inv in enumerate(spec.invariants):
-            expression = self.expression(inv.holds, partial.scope(), BOOL,
-                                         "invariants", index, "holds")
+            expression = self.expression(
+                inv.holds, partial.scope(), BOOL, "invariants", index, "holds"
+            )
             if expression is not None:
                 invariants.append(Invariant(inv.name, expression, inv.description))
         self.duplicates([inv.name for inv in spec.invariants], "invariant", "invariants")
         if self.problems:
             raise FileError(self.problems)
         parties = {n: Party(n, p.title, p.role, p.description) for n, p in spec.parties.items()}
-        return Model(spec.model, spec.title, spec.description, parties, variables, phases,
-                     spec.initial, events, tuple(invariants), spec.sources, self.document.path)
+        return Model(
+            spec.model,
+            spec.title,
+            spec.description,
+            parties,
+            variables,
+            phases,
+            spec.initial,
+            events,
+            tuple(invariants),
+            spec.sources,
+            self.document.path,
+        )
 
     def unknown(self, what: str, name: str, known: Mapping[str, Any]) -> str:
         return f"unknown {what} '{name}'" + suggest(name, list(known))
@@ -230,7 +259,9 @@ class _Builder:
     def typed(self, spec: VariableSpec | ParamSpec, *where: str | int) -> Type | None:
         if spec.type == "int":
             if spec.values is not None:
-                self.problem("'values' is for enums; an int takes 'min' and 'max'", *where, "values")
+                self.problem(
+                    "'values' is for enums; an int takes 'min' and 'max'", *where, "values"
+                )
             if spec.min is not None and spec.max is not None and spec.min > spec.max:
                 self.problem(f"min ({spec.min}) is greater than max ({spec.max})", *where, "min")
             return INT
@@ -273,8 +304,13 @@ class _Builder:
         params: dict[str, Param] = {}
         for pname, pspec in spec.params.items():
             if pname in model.variables or pname in RESERVED:
-                self.problem(f"parameter '{pname}' shadows a variable or reserved name",
-                             *where, "params", pname, on_key=True)
+                self.problem(
+                    f"parameter '{pname}' shadows a variable or reserved name",
+                    *where,
+                    "params",
+                    pname,
+                    on_key=True,
+                )
                 continue
             kind = self.typed(pspec, *where, "params", pname)
             if kind is None:
@@ -283,8 +319,9 @@ class _Builder:
                 error = _check_value(pname, kind, pspec.min, pspec.max, pspec.default)
                 if error:
                     self.problem(f"default: {error}", *where, "params", pname, "default")
-            params[pname] = Param(pname, kind, pspec.description, pspec.min, pspec.max,
-                                  pspec.default)
+            params[pname] = Param(
+                pname, kind, pspec.description, pspec.min, pspec.max, pspec.default
+            )
         scope = model.scope(params)
         guards = []
         for index, gspec in enumerate(spec.guards):
@@ -295,8 +332,13 @@ class _Builder:
         effects = []
         for variable, text in spec.effects.items():
             if variable not in model.variables:
-                self.problem(self.unknown("variable", variable, model.variables),
-                             *where, "effects", variable, on_key=True)
+                self.problem(
+                    self.unknown("variable", variable, model.variables),
+                    *where,
+                    "effects",
+                    variable,
+                    on_key=True,
+                )
                 continue
             expected = model.variables[variable].type
             expression = self.expression(text, scope, expected, *where, "effects", variable)
@@ -304,14 +346,26 @@ class _Builder:
                 effects.append((variable, expression))
         for index, source in enumerate(spec.sources):
             if source not in model.sources:
-                self.problem(self.unknown("source", source, model.sources), *where, "sources", index)
+                self.problem(
+                    self.unknown("source", source, model.sources), *where, "sources", index
+                )
         if len(self.problems) > before:
             return None
-        return Event(name, from_phases, spec.to, params, tuple(guards), tuple(effects),
-                     spec.title, spec.description, tuple(spec.sources))
+        return Event(
+            name,
+            from_phases,
+            spec.to,
+            params,
+            tuple(guards),
+            tuple(effects),
+            spec.title,
+            spec.description,
+            tuple(spec.sources),
+        )
 
-    def expression(self, text: str, scope: Scope, expected: Type,
-                   *where: str | int) -> Expression | None:
+    def expression(
+        self, text: str, scope: Scope, expected: Type, *where: str | int
+    ) -> Expression | None:
         try:
             return compile_expression(text, scope, expected)
         except ExpressionError as error:
@@ -327,7 +381,9 @@ class _Builder:
             seen.add(name)
 
 
-def _check_value(name: str, kind: Type, low: int | None, high: int | None, value: object) -> str | None:
+def _check_value(
+    name: str, kind: Type, low: int | None, high: int | None, value: object
+) -> str | None:
     if not kind.accepts(value):
         return f"'{name}' must be {kind} (got {value!r})"
     if kind.kind == "int":

@@ -94,7 +94,9 @@ def _load_model(document: Document, reference: str, folder: Path) -> Model:
     path = model_path(reference, folder)
     if path is None:
         hint = suggest(reference, builtin_models())
-        raise FileError([Problem(document.locate("model"), f"no built-in model '{reference}'{hint}")])
+        raise FileError(
+            [Problem(document.locate("model"), f"no built-in model '{reference}'{hint}")]
+        )
     if not path.is_file():
         message = f"model file '{reference}' not found (looked for {path})"
         raise FileError([Problem(document.locate("model"), message)])
@@ -126,15 +128,28 @@ class _Builder:
             full = {**model.initial_ledger(), **start_ledger}
             for invariant in model.invariants:
                 if not invariant.expression(full, {}, start_phase):
-                    self.problem(f"the starting state breaks invariant '{invariant.name}': "
-                                 f"{invariant.expression.text}", "start")
+                    self.problem(
+                        f"the starting state breaks invariant '{invariant.name}': "
+                        f"{invariant.expression.text}",
+                        "start",
+                    )
         events = self.events(sources)
         expect = self.expectation() if spec.expect is not None else None
         if self.problems:
             raise FileError(self.problems)
-        return Scenario(spec.scenario, spec.title, spec.description, model, sources, start_phase,
-                        start_date, {**model.initial_ledger(), **start_ledger}, events, expect,
-                        self.document.path)
+        return Scenario(
+            spec.scenario,
+            spec.title,
+            spec.description,
+            model,
+            sources,
+            start_phase,
+            start_date,
+            {**model.initial_ledger(), **start_ledger},
+            events,
+            expect,
+            self.document.path,
+        )
 
     def unknown(self, what: str, name: str, known: Mapping[str, Any]) -> str:
         return f"unknown {what} '{name}'" + suggest(name, list(known))
@@ -151,8 +166,9 @@ class _Builder:
         for name, value in values.items():
             variable = self.model.variables.get(name)
             if variable is None:
-                self.problem(self.unknown("variable", name, self.model.variables),
-                             *where, name, on_key=True)
+                self.problem(
+                    self.unknown("variable", name, self.model.variables), *where, name, on_key=True
+                )
                 continue
             error = variable.check(value)
             if error:
@@ -168,33 +184,61 @@ class _Builder:
         for index, entry in enumerate(self.spec.events):
             where: tuple[Key, ...] = ("events", index)
             if entry.id in seen:
-                self.problem(f"duplicate event id '{entry.id}' (first at events[{seen[entry.id]}])",
-                             *where, "id")
+                self.problem(
+                    f"duplicate event id '{entry.id}' (first at events[{seen[entry.id]}])",
+                    *where,
+                    "id",
+                )
             seen.setdefault(entry.id, index)
             date = self.date(entry.date, *where, "date")
-            if date is not None and date.latest is not None and latest_start is not None:
-                if date.latest < latest_start[0]:
-                    self.problem(
-                        f"'{entry.id}' ({date}) cannot come after '{latest_start[1]}', which is "
-                        f"no earlier than {latest_start[0].isoformat()}: events must be in order",
-                        *where, "date")
-            if date is not None and date.earliest is not None and (
-                latest_start is None or date.earliest > latest_start[0]
+            if (
+                date is not None
+                and date.latest is not None
+                and latest_start is not None
+                and date.latest < latest_start[0]
+            ):
+                self.problem(
+                    f"'{entry.id}' ({date}) cannot come after '{latest_start[1]}', which is "
+                    f"no earlier than {latest_start[0].isoformat()}: events must be in order",
+                    *where,
+                    "date",
+                )
+            if (
+                date is not None
+                and date.earliest is not None
+                and (latest_start is None or date.earliest > latest_start[0])
             ):
                 latest_start = (date.earliest, entry.id)
             if entry.actor is not None and entry.actor not in self.model.parties:
-                self.problem(self.unknown("party", entry.actor, self.model.parties), *where, "actor")
+                self.problem(
+                    self.unknown("party", entry.actor, self.model.parties), *where, "actor"
+                )
             for number, claim in enumerate(entry.claims):
                 if claim.source not in sources:
-                    self.problem(self.unknown("source", claim.source, sources),
-                                 *where, "claims", number, "source")
+                    self.problem(
+                        self.unknown("source", claim.source, sources),
+                        *where,
+                        "claims",
+                        number,
+                        "source",
+                    )
             params = self.params(entry.event, entry.params, *where)
             if date is None or params is None:
                 continue
             claims = tuple(Claim(c.by, c.source, c.stance, _prose(c.says)) for c in entry.claims)
-            entries.append(ScenarioEvent(entry.id, date, entry.event, params, entry.actor, claims,
-                                         _prose(entry.derived), _prose(entry.note),
-                                         self.document.locate(*where)))
+            entries.append(
+                ScenarioEvent(
+                    entry.id,
+                    date,
+                    entry.event,
+                    params,
+                    entry.actor,
+                    claims,
+                    _prose(entry.derived),
+                    _prose(entry.note),
+                    self.document.locate(*where),
+                )
+            )
         return tuple(entries)
 
     def params(self, event: str, given: Mapping[str, Any], *where: Key) -> dict[str, Value] | None:
@@ -207,9 +251,14 @@ class _Builder:
         for name, value in given.items():
             param = definition.params.get(name)
             if param is None:
-                self.problem(f"event '{event}' has no parameter '{name}'"
-                             + suggest(name, list(definition.params)),
-                             *where, "params", name, on_key=True)
+                self.problem(
+                    f"event '{event}' has no parameter '{name}'"
+                    + suggest(name, list(definition.params)),
+                    *where,
+                    "params",
+                    name,
+                    on_key=True,
+                )
                 ok = False
                 continue
             error = param.check(value)
@@ -221,8 +270,11 @@ class _Builder:
         for name, param in definition.params.items():
             if name not in given:
                 if param.default is None:
-                    self.problem(f"event '{event}' needs parameter '{name}' ({param.type})",
-                                 *where, "params" if given else "event")
+                    self.problem(
+                        f"event '{event}' needs parameter '{name}' ({param.type})",
+                        *where,
+                        "params" if given else "event",
+                    )
                     ok = False
                 else:
                     values[name] = param.default

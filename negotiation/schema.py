@@ -54,7 +54,9 @@ class VariableSpec(Spec):
     min: int | None = None
     max: int | None = None
     values: list[Name] | None = None
-    initial: Any = Field(description="the value at the start: a whole number, true/false or one of `values`")
+    initial: Any = Field(
+        description="the value at the start: a whole number, true/false or one of `values`"
+    )
     description: Text = ""
 
 
@@ -203,9 +205,9 @@ def _path_in_data(data: Any, loc: list[str | int]) -> list[str | int]:
     node = data
     for part in loc:
         key: str | int = "from" if part == "from_" else part
-        if isinstance(node, dict) and key in node:
-            node = node[key]
-        elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+        in_mapping = isinstance(node, dict) and key in node
+        in_list = isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node)
+        if in_mapping or in_list:
             node = node[key]
         else:
             if part == "[key]":

@@ -46,9 +46,7 @@ def params(event: Event) -> st.SearchStrategy[dict[str, Value]]:
 def events(model: Model, phase: str | None = None) -> st.SearchStrategy[Fired]:
     """An event of `model` with valid parameters; with `phase`, only events that may fire there."""
     names = [
-        name
-        for name, event in model.events.items()
-        if phase is None or phase in event.from_phases
+        name for name, event in model.events.items() if phase is None or phase in event.from_phases
     ]
     if not names:
         return st.nothing()

@@ -102,8 +102,11 @@ def _step_data(step: TraceStep) -> dict[str, Any]:
             for o in guards
         ],
         "refused": (
-            {"guard": step.refusal.guard, "reason": step.refusal.reason,
-             "values": step.refusal.values}
+            {
+                "guard": step.refusal.guard,
+                "reason": step.refusal.reason,
+                "values": step.refusal.values,
+            }
             if step.refusal
             else None
         ),

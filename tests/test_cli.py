@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -89,8 +89,9 @@ def test_refused_event_stops_the_replay_names_the_guard_and_exits_1(tmp_path):
 
 
 def test_on_refused_skip_records_the_refusal_and_goes_on(tmp_path):
-    result = invoke("run", write(tmp_path, "s.yaml", REFUSED), "--on-refused", "skip",
-                    "--format", "json")
+    result = invoke(
+        "run", write(tmp_path, "s.yaml", REFUSED), "--on-refused", "skip", "--format", "json"
+    )
     assert result.exit_code == 1
     data = json.loads(result.stdout)
     assert [s["refused"]["guard"] for s in data["steps"] if s["refused"]] == ["positions_differ"]
@@ -98,8 +99,10 @@ def test_on_refused_skip_records_the_refusal_and_goes_on(tmp_path):
 
 
 def test_failed_expectation_exits_1_and_names_what_differed(tmp_path):
-    text = Path(GAZA).read_text(encoding="utf-8").replace(
-        "prisoners_released: 1800", "prisoners_released: 1900"
+    text = (
+        Path(GAZA)
+        .read_text(encoding="utf-8")
+        .replace("prisoners_released: 1800", "prisoners_released: 1900")
     )
     result = invoke("run", write(tmp_path, "gaza.yaml", text))
     assert result.exit_code == 1
@@ -145,13 +148,21 @@ def test_installed_command_runs_as_a_real_process():
     environment = {**os.environ, "NO_COLOR": "1"}
     result = subprocess.run(
         [sys.executable, "-m", "negotiation", "run", GAZA, "--format", "json"],
-        capture_output=True, text=True, env=environment, check=False, timeout=60,
+        capture_output=True,
+        text=True,
+        env=environment,
+        check=False,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["final"]["phase"] == "mediated_talks"
     missing = subprocess.run(
         [sys.executable, "-m", "negotiation", "run", "no-such-file.yaml"],
-        capture_output=True, text=True, env=environment, check=False, timeout=60,
+        capture_output=True,
+        text=True,
+        env=environment,
+        check=False,
+        timeout=60,
     )
     assert missing.returncode == 2
     assert missing.stderr == "no-such-file.yaml:1:1: no such file\n"

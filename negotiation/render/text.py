@@ -59,8 +59,13 @@ def _step(console: Console, trace: Trace, number: int, step: TraceStep) -> None:
     rows: list[tuple[str, str]] = []
     if step.refusal is not None:
         refusal = step.refusal
-        rows.append(("[red bold]REFUSED[/]", f"by guard [bold]{refusal.guard}[/]: "
-                     f"{escape(refusal.reason)}{escape(_values(refusal.values))}"))
+        rows.append(
+            (
+                "[red bold]REFUSED[/]",
+                f"by guard [bold]{refusal.guard}[/]: "
+                f"{escape(refusal.reason)}{escape(_values(refusal.values))}",
+            )
+        )
         rows.append(("phase", f"{step.before.phase} (unchanged: nothing was applied)"))
     elif step.violation is not None:
         rows.append(("[red bold]BROKEN[/]", escape(step.violation)))
