@@ -4,8 +4,9 @@ Sybil collects the Markdown files. Three kinds of fenced block are checked:
 
 - ```python blocks are executed, in order, sharing one namespace per file (a block of `>>>`
   prompts is a doctest);
-- ```console blocks hold shell sessions: each `$ command` is run by bash in a scratch folder
-  holding a copy of `scenarios/` (and `docs/examples/`), and what it prints (stdout then stderr)
+- ```console blocks hold shell sessions: each `$ command` (with its `> ` continuation lines)
+  is run by bash in a scratch folder
+  holding a copy of `scenarios/`, `tests/benchmarks/` and `docs/examples/` (as `examples/`), and what it prints (stdout then stderr)
   must match the lines that follow, with `...` matching anything, as in doctest.
 
 Blocks in other languages (```sh for the README's install commands, ```yaml) are shown, not run:
@@ -33,6 +34,7 @@ _CHECKER = doctest.OutputChecker()
 def _setup(namespace: dict[str, Any]) -> None:
     scratch = Path(tempfile.mkdtemp(prefix="negotiation-docs-"))
     shutil.copytree(ROOT / "scenarios", scratch / "scenarios")
+    shutil.copytree(ROOT / "tests" / "benchmarks", scratch / "tests" / "benchmarks")
     if (ROOT / "docs" / "examples").is_dir():
         shutil.copytree(ROOT / "docs" / "examples", scratch / "examples")
     namespace["scratch"] = scratch
@@ -50,6 +52,10 @@ def _sessions(source: str) -> list[tuple[str, str]]:
     for line in source.splitlines():
         if line.startswith("$ "):
             sessions.append((line[2:], []))
+        elif sessions and line.startswith("> ") and not sessions[-1][1]:
+            # a continuation line, as the shell's secondary prompt shows it
+            command, output = sessions[-1]
+            sessions[-1] = (command + "\n" + line[2:], output)
         elif sessions:
             sessions[-1][1].append(line)
     return [(command, "\n".join(lines)) for command, lines in sessions]
