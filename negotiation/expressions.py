@@ -149,7 +149,8 @@ def _parse(text: str) -> ast.Expression:
         return ast.parse(stripped, mode="eval")
     except SyntaxError as error:
         offset = max((error.offset or 1) - 1, 0)
-        raise ExpressionError(f"invalid syntax: {error.msg}", offset) from None
+        detail = "" if error.msg == "invalid syntax" else f": {error.msg}"
+        raise ExpressionError(f"invalid syntax{detail}", offset) from None
     except (RecursionError, MemoryError, ValueError):
         raise ExpressionError("expression is nested too deeply") from None
 

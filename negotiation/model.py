@@ -281,8 +281,8 @@ class _Builder:
             return None
         error = _check_value(name, kind, spec.min, spec.max, spec.initial)
         if error:
+            # reported here; the variable stays declared so its uses are not reported as unknown
             self.problem(f"initial value: {error}", "variables", name, "initial")
-            return None
         return Variable(name, kind, spec.initial, spec.description, spec.min, spec.max)
 
     def event(self, model: Model, name: str, spec: Any) -> Event | None:
@@ -369,7 +369,7 @@ class _Builder:
         try:
             return compile_expression(text, scope, expected)
         except ExpressionError as error:
-            location = self.document.locate(*where).shifted(error.offset)
+            location = self.document.locate_within(*where, offset=error.offset)
             self.problems.append(Problem(location, error.message))
             return None
 

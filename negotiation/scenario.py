@@ -291,7 +291,9 @@ class _Builder:
             try:
                 holds.append(compile_expression(text, self.model.scope(), BOOL))
             except ExpressionError as error:
-                location = self.document.locate("expect", "holds", index).shifted(error.offset)
+                location = self.document.locate_within(
+                    "expect", "holds", index, offset=error.offset
+                )
                 self.problems.append(Problem(location, error.message))
         return Expectation(spec.phase, ledger, tuple(holds))
 

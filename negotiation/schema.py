@@ -24,7 +24,17 @@ def _date_text(value: Any) -> Any:
     return value
 
 
+def _rule_text(value: Any) -> Any:
+    # `effect: 0` or `when: true` are rules too: YAML reads them as a number or a boolean.
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, int):
+        return str(value)
+    return value
+
+
 DateText = Annotated[str, BeforeValidator(_date_text)]
+RuleText = Annotated[str, BeforeValidator(_rule_text), Field(max_length=20_000)]
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 Text = Annotated[str, Field(max_length=20_000)]
 
@@ -78,7 +88,7 @@ class ParamSpec(Spec):
 
 class GuardSpec(Spec):
     name: Name
-    when: Text = Field(description="an expression that must be true for the event to fire")
+    when: RuleText = Field(description="an expression that must be true for the event to fire")
     reason: Text = Field(description="the rule in words, shown when the guard refuses an event")
     sources: list[Name] = []
 
@@ -90,13 +100,13 @@ class EventSpec(Spec):
     to: Name | None = None
     params: dict[Name, ParamSpec] = {}
     guards: list[GuardSpec] = []
-    effects: dict[Name, Text] = {}
+    effects: dict[Name, RuleText] = {}
     sources: list[Name] = []
 
 
 class InvariantSpec(Spec):
     name: Name
-    holds: Text = Field(description="an expression true in every reachable state")
+    holds: RuleText = Field(description="an expression true in every reachable state")
     description: Text = ""
 
 
@@ -142,7 +152,7 @@ class StartSpec(Spec):
 class ExpectSpec(Spec):
     phase: Name | None = None
     ledger: dict[Name, Any] = {}
-    holds: list[Text] = Field([], description="expressions that must be true at the end")
+    holds: list[RuleText] = Field([], description="expressions that must be true at the end")
 
 
 class ScenarioSpec(Spec):
@@ -169,6 +179,8 @@ FIELD_NAMES = sorted(
 
 def validate(document: Document, spec: type[S]) -> S:
     """Check a parsed file against a format; raise FileError listing every problem, located."""
+    if document.data is None:
+        raise FileError([Problem(document.locate(), "file is empty (it holds only comments)")])
     if not isinstance(document.data, dict):
         kind = type(document.data).__name__
         raise FileError([Problem(document.locate(), f"expected a mapping of fields, got {kind}")])

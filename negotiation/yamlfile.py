@@ -47,6 +47,7 @@ class Document:
     path: str
     data: Any
     marks: dict[tuple[Key, ...], tuple[Mark, Mark]] = field(default_factory=dict, repr=False)
+    text: str = field(default="", repr=False)
 
     def locate(self, *keys: Key, on_key: bool = False) -> Location:
         """The location of the value reached by following `keys` from the root.
@@ -60,6 +61,31 @@ class Document:
         key_mark, value_mark = self.marks.get(path, ((0, 0), (0, 0)))
         line, column = key_mark if on_key else value_mark
         return Location(self.path, line + 1, column + 1)
+
+    def locate_within(self, *keys: Key, offset: int) -> Location:
+        """The location of character `offset` of the text value at `keys`.
+
+        YAML may fold a value over several lines, quote it or start it on the line after a block
+        indicator; counting the non-blank characters of the value up to `offset`, and the same
+        number in the file from where the value's content starts, lands on the same character.
+        """
+        start = self.locate(*keys)
+        value = self.data
+        for key in keys:
+            value = value[key]
+        wanted = sum(1 for c in str(value).strip()[:offset] if not c.isspace())
+        lines = self.text.splitlines()
+        line, column = start.line - 1, start.column - 1
+        seen = 0
+        while line < len(lines):
+            while column < len(lines[line]):
+                if not lines[line][column].isspace():
+                    if seen == wanted:
+                        return Location(self.path, line + 1, column + 1)
+                    seen += 1
+                column += 1
+            line, column = line + 1, 0
+        return start
 
 
 def read_document(path: str | Path, display: str | None = None) -> Document:
@@ -83,7 +109,8 @@ def parse_document(raw: bytes, path: str) -> Document:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        line, column = _position(raw[: error.start].decode("utf-8", "replace"), error.start)
+        before = raw[: error.start].decode("utf-8")
+        line, column = _position(before, len(before))
         message = f"not UTF-8 text (byte {raw[error.start]:#04x})"
         raise FileError([Problem(Location(path, line, column), message)]) from None
     if text.startswith("\ufeff"):
@@ -93,7 +120,9 @@ def parse_document(raw: bytes, path: str) -> Document:
     try:
         return _Composer(path).compose(text)
     except ReaderError as error:
-        line, column = _position(text, error.position)
+        # libyaml counts bytes of the UTF-8 text; a column counts characters
+        before = text.encode("utf-8")[: error.position].decode("utf-8", "ignore")
+        line, column = _position(before, len(before))
         code = error.character if isinstance(error.character, int) else ord(error.character)
         message = f"control character U+{code:04X} is not allowed in YAML text"
         raise FileError([Problem(Location(path, line, column), message)]) from None
@@ -138,7 +167,7 @@ class _Composer:
             elif isinstance(event, AliasEvent):
                 raise self.fail(mark, "YAML aliases (*name) are not allowed in these files")
             elif isinstance(event, ScalarEvent):
-                self.add(self.scalar(event, mark), mark)
+                self.add(self.scalar(event, mark), self.content_start(event, mark, text))
             elif isinstance(event, (MappingStartEvent, SequenceStartEvent)):
                 self.check_tag(event, _COLLECTION_TAGS, mark)
                 if len(self.stack) >= MAX_DEPTH:
@@ -148,7 +177,21 @@ class _Composer:
                 self.stack.append(_Frame(container, path))
             elif isinstance(event, CollectionEndEvent):
                 self.stack.pop()
-        return Document(self.path, self.root, self.marks)
+        return Document(self.path, self.root, self.marks, text)
+
+    def content_start(self, event: ScalarEvent, mark: Mark, text: str) -> Mark:
+        # Where the characters of the value begin: after a quote, or on the line after a block
+        # scalar's indicator, at its indentation.
+        if event.style in ('"', "'"):
+            return (mark[0], mark[1] + 1)
+        if event.style in ("|", ">"):
+            lines = text.splitlines()
+            line = mark[0] + 1
+            while line < len(lines) and not lines[line].strip():
+                line += 1
+            if line < len(lines):
+                return (line, len(lines[line]) - len(lines[line].lstrip()))
+        return mark
 
     def check_tag(self, event: NodeEvent, allowed: set[str], mark: Mark) -> None:
         tag = getattr(event, "tag", None)

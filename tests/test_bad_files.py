@@ -2,7 +2,7 @@
 
 Every case starts from a small valid file and breaks one thing in it, so the expected line and
 column can be read off the base file below. Lines and columns are 1-based and count characters,
-as editors do. Cases marked xfail pin the behaviour we want where the library does not yet give it.
+as editors do.
 """
 
 from __future__ import annotations
@@ -237,11 +237,6 @@ YAML_CASES = [
         20,
         "not UTF-8 text (byte 0xff)",
         id="non-utf8-byte-after-non-ascii-text",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="yamlfile.parse_document counts the column of a bad byte in bytes, not "
-            "characters: it says 2:21 here",
-        ),
     ),
     pytest.param(
         "model: tiny\ntitle: Négociation \x07\n".encode(),
@@ -249,11 +244,6 @@ YAML_CASES = [
         20,
         "control character U+0007 is not allowed",
         id="control-character-after-non-ascii-text",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="yamlfile.parse_document takes the reader's byte position for a character "
-            "index: it says 2:21 here (and a line too far after a 4-byte character)",
-        ),
     ),
     pytest.param(
         b"# a model, to be written\n",
@@ -261,10 +251,6 @@ YAML_CASES = [
         1,
         "file is empty",
         id="comment-only-file",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="a file of comments only says 'expected a mapping of fields, got NoneType'",
-        ),
     ),
 ]
 
@@ -445,11 +431,6 @@ MODEL_CASES = [
         51,
         "'+' needs whole numbers, but this is true or false",
         id="expression-error-in-quoted-value",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="model._Builder.expression shifts from the opening quote, not from the "
-            "expression's first character: it says 21:50, one column early",
-        ),
     ),
     pytest.param(
         GUARD,
@@ -458,11 +439,6 @@ MODEL_CASES = [
         11,
         "'and' needs true or false on each side",
         id="expression-error-in-folded-value",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="an expression spanning lines is located from the value's first mark: it "
-            "says 17:35, past the end of the `when: >-` line",
-        ),
     ),
     pytest.param(
         GUARD,
@@ -471,11 +447,6 @@ MODEL_CASES = [
         11,
         "'and' needs true or false on each side",
         id="expression-error-in-multi-line-plain-value",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="an expression spanning lines is located from the value's first mark: it "
-            "says 17:35, past the end of line 17",
-        ),
     ),
     pytest.param(
         EFFECT,
@@ -484,11 +455,6 @@ MODEL_CASES = [
         28,
         "number is too large",
         id="forbidden-huge-literal-unquoted",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="a bare YAML number as an effect is refused by the schema with pydantic's "
-            "'Input should be a valid string' instead of being read as an expression",
-        ),
     ),
 ]
 
@@ -501,11 +467,6 @@ def test_bad_model_is_a_located_file_error(
     assert_problem(problems, MODEL_FILE, line, column, message)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="expressions._parse prefixes Python's message with its own, so a plain syntax error "
-    "reads 'invalid syntax: invalid syntax'",
-)
 def test_expression_syntax_error_says_invalid_syntax_once() -> None:
     problems = model_problems(edited(MODEL, GUARD, "when: strikes_ongoing == = True").encode())
     assert [p.message.count("invalid syntax") for p in problems] == [1]
@@ -578,7 +539,7 @@ SCENARIO_CASES = [
         "date: 2024-01-01",
         "date: '2025-02-30'",
         18,
-        11,
+        12,
         "'2025-02-30' is not a real date",
         id="invalid-date-quoted",
     ),
@@ -655,11 +616,6 @@ def test_model_with_several_problems_reports_all_sorted_by_line() -> None:
     assert "unknown phase 'wr'" in problems[1].message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="model._Builder drops a variable whose initial value is invalid, so each use of it "
-    "is also reported as \"unknown variable 'hostages_held_alive'\" (here at 21:7)",
-)
 def test_bad_initial_value_is_not_also_reported_as_an_unknown_variable() -> None:
     problems = model_problems(
         edited(MODEL, "max: 100, initial: 10", "max: 100, initial: 101").encode()

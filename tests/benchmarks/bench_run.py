@@ -31,7 +31,10 @@ def commands() -> list[tuple[str, list[str]]]:
             [python, "-c", "import click, transitions, ruamel.yaml, pydantic, rich"],
         ),
         (f"negotiation run {SCENARIO}", [console, "run", SCENARIO]),
-        (f"negotiation run {SCENARIO} --format json", [console, "run", SCENARIO, "--format", "json"]),
+        (
+            f"negotiation run {SCENARIO} --format json",
+            [console, "run", SCENARIO, "--format", "json"],
+        ),
     ]
 
 
