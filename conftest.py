@@ -1,13 +1,13 @@
 """Runs the examples in docs/ and the README, so the docs cannot drift from the program.
 
-Sybil collects the Markdown files. Three kinds of fenced block are checked:
+Sybil collects the Markdown files. Two kinds of fenced block are checked:
 
 - ```python blocks are executed, in order, sharing one namespace per file (a block of `>>>`
   prompts is a doctest);
 - ```console blocks hold shell sessions: each `$ command` (with its `> ` continuation lines)
-  is run by bash in a scratch folder
-  holding a copy of `scenarios/`, `tests/benchmarks/` and `docs/examples/` (as `examples/`), and what it prints (stdout then stderr)
-  must match the lines that follow, with `...` matching anything, as in doctest.
+  is run by bash in a scratch folder holding copies of `scenarios/`, `tests/benchmarks/` and
+  `docs/examples/` (as `examples/`), and what it prints (stdout then stderr) must match the
+  lines that follow, with `...` matching anything, as in doctest.
 
 Blocks in other languages (```sh for the README's install commands, ```yaml) are shown, not run:
 the install commands are run verbatim by .ci/run.

@@ -12,6 +12,7 @@ the same step can be repeated), against a bare `transitions` trigger.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import timeit
 
 from transitions import Machine as TransitionsMachine
@@ -43,10 +44,8 @@ def main() -> None:
     machine = Machine(model, "war", {})
 
     def refused() -> None:
-        try:
+        with contextlib.suppress(RefusedEvent):
             machine.fire("ceasefire_begins")
-        except RefusedEvent:
-            pass
 
     class Holder:
         pass
