@@ -120,10 +120,11 @@ def parse_document(raw: bytes, path: str) -> Document:
     try:
         return _Composer(path).compose(text)
     except ReaderError as error:
-        # libyaml counts bytes of the UTF-8 text; a column counts characters
-        before = text.encode("utf-8")[: error.position].decode("utf-8", "ignore")
-        line, column = _position(before, len(before))
+        # The reader stops at the first character YAML forbids; find it in the text ourselves,
+        # since the C and pure-Python readers count its position differently (bytes, characters).
         code = error.character if isinstance(error.character, int) else ord(error.character)
+        index = text.find(chr(code))
+        line, column = _position(text, index) if index >= 0 else (1, 1)
         message = f"control character U+{code:04X} is not allowed in YAML text"
         raise FileError([Problem(Location(path, line, column), message)]) from None
     except MarkedYAMLError as error:

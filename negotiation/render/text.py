@@ -23,10 +23,9 @@ def render_trace(trace: Trace, color: bool = False, width: int = WIDTH) -> str:
     model = scenario.model
     console.print(f"[bold]{escape(scenario.title)}[/]")
     start = f", {scenario.start_date}" if scenario.start_date else ""
-    console.print(
-        f"scenario {scenario.name} · model {model.name} ({escape(model.title)}) · "
-        f"starts in {scenario.start_phase}{start}"
-    )
+    console.print(f"scenario  {scenario.name}")
+    console.print(f"model     {model.name} ({escape(model.title)})")
+    console.print(f"start     {scenario.start_phase}{start}")
     for number, step in enumerate(trace.steps, start=1):
         console.print()
         _step(console, trace, number, step)
