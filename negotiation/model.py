@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from negotiation.expressions import (
     enum,
     suggest,
 )
+from negotiation.properties import Property, build_property
 from negotiation.schema import ModelSpec, ParamSpec, SourceSpec, VariableSpec, validate
 from negotiation.yamlfile import Document, read_document
 
@@ -132,7 +133,8 @@ class Model:
     events: Mapping[str, Event]
     invariants: tuple[Invariant, ...]
     sources: Mapping[str, SourceSpec] = field(default_factory=dict)
-    path: str = ""
+    path: str = field(default="", compare=False)
+    properties: tuple[Property, ...] = ()
 
     def initial_ledger(self) -> dict[str, Value]:
         return {name: variable.initial for name, variable in self.variables.items()}
@@ -236,6 +238,14 @@ class _Builder:
             if expression is not None:
                 invariants.append(Invariant(inv.name, expression, inv.description))
         self.duplicates([inv.name for inv in spec.invariants], "invariant", "invariants")
+        with_rules = replace(partial, events=events, invariants=tuple(invariants))
+        properties = []
+        for index, prop_spec in enumerate(spec.properties):
+            prop = build_property(prop_spec, with_rules, self.expression, self.problem,
+                                  ("properties", index))
+            if prop is not None:
+                properties.append(prop)
+        self.duplicates([p.name for p in spec.properties], "property", "properties")
         if self.problems:
             raise FileError(self.problems)
         parties = {n: Party(n, p.title, p.role, p.description) for n, p in spec.parties.items()}
@@ -251,6 +261,7 @@ class _Builder:
             tuple(invariants),
             spec.sources,
             self.document.path,
+            tuple(properties),
         )
 
     def unknown(self, what: str, name: str, known: Mapping[str, Any]) -> str:

@@ -6,6 +6,7 @@ from typing import Literal
 
 from negotiation.errors import InvariantViolation, RefusedEvent
 from negotiation.machine import Machine, State
+from negotiation.properties import START, check_history
 from negotiation.scenario import Scenario
 from negotiation.trace import Refusal, Trace, TraceStep
 
@@ -40,7 +41,24 @@ def replay(scenario: Scenario, on_refused: OnRefused = "stop") -> Trace:
         steps.append(TraceStep(entry, before, step.after, step=step))
     final = machine.state
     failures = () if stopped_at else check_expectations(scenario, final)
+    failures += check_properties(scenario, steps)
     return Trace(scenario, tuple(steps), final, failures, stopped_at)
+
+
+def check_properties(scenario: Scenario, steps: list[TraceStep]) -> tuple[str, ...]:
+    """The model's properties over the history the replay went through (applied steps only)."""
+    if not scenario.model.properties:
+        return ()
+    applied = [step for step in steps if step.step is not None]
+    states = [steps[0].before if steps else Machine(scenario.model, scenario.start_phase,
+                                                     scenario.start_ledger).state]
+    states += [step.after for step in applied]
+    events = [START, *(step.entry.event for step in applied)]
+    violation = check_history(scenario.model, states, events)
+    if violation is None:
+        return ()
+    where = f"at '{applied[violation.index - 1].entry.id}'" if violation.index else "at the start"
+    return (f"property '{violation.property}' broken {where}: {violation.message}",)
 
 
 def check_expectations(scenario: Scenario, final: State) -> tuple[str, ...]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,14 +45,14 @@ class ScenarioEvent:
     """One dated entry of a scenario: the model event it fires, with its evidence."""
 
     id: str
-    date: Date
+    date: Date | None
     event: str
     params: Mapping[str, Value]
     actor: str | None = None
     claims: tuple[Claim, ...] = ()
     derived: str = ""
     note: str = ""
-    location: Location | None = None
+    location: Location | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,8 @@ class Scenario:
     start_ledger: Mapping[str, Value]
     events: tuple[ScenarioEvent, ...]
     expect: Expectation | None
-    path: str = ""
+    path: str = field(default="", compare=False)
+    model_reference: str = field(default="", compare=False)
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -149,6 +150,7 @@ class _Builder:
             events,
             expect,
             self.document.path,
+            spec.model,
         )
 
     def unknown(self, what: str, name: str, known: Mapping[str, Any]) -> str:
@@ -190,7 +192,7 @@ class _Builder:
                     "id",
                 )
             seen.setdefault(entry.id, index)
-            date = self.date(entry.date, *where, "date")
+            date = self.date(entry.date, *where, "date") if entry.date is not None else None
             if (
                 date is not None
                 and date.latest is not None
@@ -223,7 +225,7 @@ class _Builder:
                         "source",
                     )
             params = self.params(entry.event, entry.params, *where)
-            if date is None or params is None:
+            if (entry.date is not None and date is None) or params is None:
                 continue
             claims = tuple(Claim(c.by, c.source, c.stance, _prose(c.says)) for c in entry.claims)
             entries.append(

@@ -110,6 +110,22 @@ class InvariantSpec(Spec):
     description: Text = ""
 
 
+class PropertySpec(Spec):
+    """One property over histories; exactly one of its forms (see `negotiation.properties`)."""
+
+    name: Name
+    description: Text = ""
+    never: RuleText | None = Field(None, description="never this ...")
+    before: RuleText | None = Field(None, description="... before this has held")
+    after: RuleText | None = Field(None, description="after this holds ...")
+    always: RuleText | None = Field(None, description="... this always holds ...")
+    until: RuleText | None = Field(None, description="... until this holds")
+    never_decreases: Name | None = None
+    never_increases: Name | None = None
+    stays_reachable: RuleText | None = Field(None, description="a state where this holds")
+    within: int = Field(4, ge=1, le=12, description="how many events the search may take")
+
+
 class ModelSpec(Spec):
     """A model file: the rules of one negotiation process."""
 
@@ -123,6 +139,7 @@ class ModelSpec(Spec):
     initial: Name
     events: dict[Name, EventSpec]
     invariants: list[InvariantSpec] = []
+    properties: list[PropertySpec] = []
 
 
 class ClaimSpec(Spec):
@@ -134,7 +151,10 @@ class ClaimSpec(Spec):
 
 class EventEntrySpec(Spec):
     id: Name
-    date: DateText = Field(description="EDTF: 2025-03-18, 2025-03-20~, 2025-03-19/2025-03-27")
+    date: DateText | None = Field(
+        None,
+        description="EDTF: 2025-03-18, 2025-03-20~, 2025-03-19/2025-03-27; leave out if unknown",
+    )
     event: Name
     params: dict[Name, Any] = {}
     actor: Name | None = None

@@ -85,7 +85,7 @@ def _step_data(step: TraceStep) -> dict[str, Any]:
     guards = step.step.guards if step.step else (step.refusal.outcomes if step.refusal else ())
     return {
         "id": entry.id,
-        "date": str(entry.date),
+        "date": str(entry.date) if entry.date is not None else None,
         "event": entry.event,
         "params": dict(entry.params),
         "actor": entry.actor,

@@ -54,7 +54,8 @@ def _step(console: Console, trace: Trace, number: int, step: TraceStep) -> None:
     params = ", ".join(f"{k}={_plain(entry.params[k])}" for k in order if k in entry.params)
     call = f"{entry.event}({params})" if params else entry.event
     actor = f"  by {entry.actor}" if entry.actor else ""
-    console.print(f"[bold]{number:>3}  {entry.date}  {entry.id}[/]  {escape(call)}{actor}")
+    date = entry.date if entry.date is not None else "undated"
+    console.print(f"[bold]{number:>3}  {date}  {entry.id}[/]  {escape(call)}{actor}")
     rows: list[tuple[str, str]] = []
     if step.refusal is not None:
         refusal = step.refusal
@@ -115,14 +116,16 @@ def _end_state(console: Console, trace: Trace) -> None:
     console.print(ledger_table(model, final.ledger, trace.scenario.start_ledger))
     if trace.stopped_at is not None:
         console.print(f"[red bold]Replay stopped[/] at '{trace.stopped_at}'.")
-    if trace.scenario.expect is None:
-        console.print("Expectations: none stated.")
-    elif trace.failures:
-        console.print("[red bold]Expectations not met:[/]")
+    if trace.failures:
+        console.print("[red bold]Not met:[/]")
         for failure in trace.failures:
             console.print(f"  - {escape(failure)}")
     elif trace.stopped_at is None:
-        console.print("[green]Expectations met.[/]")
+        met = "Expectations met." if trace.scenario.expect else "Expectations: none stated."
+        console.print(f"[green]{met}[/]" if trace.scenario.expect else met)
+        if model.properties:
+            count = len(model.properties)
+            console.print(f"The model's {count} properties hold on this history.")
 
 
 def ledger_table(model: Model, ledger: Mapping[str, Value], start: Mapping[str, Value]) -> Table:
