@@ -7,9 +7,11 @@ no traceback (`--debug` shows one); 130 interrupted.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sys
 import traceback
+from collections.abc import Callable, Iterator
 
 import click
 
@@ -145,6 +147,124 @@ def models(output_format: str) -> None:
             f"{row['name']}  {row['title']}  "
             f"({row['phases']} phases, {row['events']} events, {row['variables']} variables)"
         )
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True)
+@click.option(
+    "--properties",
+    is_flag=True,
+    help="Test the model's invariants and properties with hypothesis (one model: FILE is a "
+    "built-in name or a path).",
+)
+@click.option("--examples", default=1000, show_default=True, help="Histories to try.")
+@click.option("--steps", default=30, show_default=True, help="Most events in one history.")
+@click.option("--seed", default=0, show_default=True, help="The seed: the same seed, the same run.")
+@click.option(
+    "--counterexample",
+    type=click.Path(dir_okay=False),
+    help="Where to write a counterexample as a scenario  [default: MODEL-counterexample.yaml]",
+)
+@FORMAT
+def check(
+    files: tuple[str, ...],
+    properties: bool,
+    examples: int,
+    steps: int,
+    seed: int,
+    counterexample: str | None,
+    output_format: str,
+) -> None:
+    """Validate model and scenario files, or test a model's rules with --properties.
+
+    Without --properties, each FILE (a model, a scenario, or a built-in model's name) is checked
+    without being run: every problem is reported as file:line:col: message, and models are
+    linted for phases that can never be reached, events that can never fire and phases with no
+    way out that are not final. Exits 0 when clean, 1 with lint findings, 2 if a file is invalid.
+
+    With --properties, hypothesis tries up to --examples histories of up to --steps events on the
+    model, checking every variable's bounds and every invariant after each step and the model's
+    properties over each history. When a rule breaks it prints the shrunk, minimal sequence of
+    events that breaks it and writes it as a scenario you can replay with `negotiation run`.
+    Exits 0 when every rule holds, 1 with a counterexample.
+
+    \b
+    Examples:
+      negotiation check scenarios/gaza-2025.yaml gaza_truce
+      negotiation check --properties gaza_truce --examples 2000 --seed 1
+    """
+    if properties:
+        if len(files) != 1:
+            raise click.UsageError("--properties takes one model")
+        code = _check_properties(files[0], examples, steps, seed, counterexample, output_format)
+    else:
+        code = _check_files(files, output_format)
+    if code:
+        click.get_current_context().exit(code)
+
+
+def _check_files(files: tuple[str, ...], output_format: str) -> int:
+    from negotiation.lint import check_file
+    from negotiation.render.check import file_checks_data, file_checks_text
+    from negotiation.render.data import to_json
+
+    checks = [check_file(name) for name in files]
+    if output_format == "json":
+        click.echo(to_json(file_checks_data(checks)), nl=False)
+    else:
+        text = file_checks_text(checks)
+        for line in text.splitlines():
+            problem = ": ok (" not in line and ": warning: " not in line
+            click.echo(line, err=problem)
+    if any(check.problems for check in checks):
+        return EXIT_BAD_INPUT
+    return EXIT_FAILED if any(check.findings for check in checks) else 0
+
+
+def _check_properties(
+    name: str, examples: int, steps: int, seed: int, counterexample: str | None, output_format: str
+) -> int:
+    import os
+
+    from negotiation.checking import check_properties, counterexample_scenario
+    from negotiation.model import builtin_models, load_model
+    from negotiation.output import write_atomic
+    from negotiation.render.check import report_text
+    from negotiation.render.data import to_json
+
+    model = load_model(name)
+    with _progress(examples) as advance:
+        report = check_properties(model, examples, steps, seed, advance)
+    written = None
+    if report.failure is not None:
+        written = counterexample or f"{model.name}-counterexample.yaml"
+        if name in builtin_models() and not os.path.exists(name):
+            reference = name
+        else:
+            folder = os.path.dirname(os.path.abspath(written))
+            reference = os.path.relpath(os.path.abspath(name), folder)
+        write_atomic(written, counterexample_scenario(model, reference, report))
+    if output_format == "json":
+        data = report.to_data()
+        data["scenario_file"] = written
+        click.echo(to_json(data), nl=False)
+    else:
+        click.echo(report_text(report, written), nl=False)
+    return 0 if report.holds else EXIT_FAILED
+
+
+@contextlib.contextmanager
+def _progress(total: int) -> Iterator[Callable[[int], None]]:
+    """A progress line on a terminal's stderr; nothing when stderr is not a terminal."""
+    if not sys.stderr.isatty():
+        yield lambda count: None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("histories", total=total)
+        yield lambda count: progress.update(task, completed=min(count, total))
 
 
 def _color(output: str | None) -> bool:

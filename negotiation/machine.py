@@ -146,6 +146,14 @@ class Machine:
         self._machine.set_state(phase, model=self._holder)
         self._holder.ledger = full
 
+    def load(self, state: State) -> None:
+        """Put the machine in a state known to be valid (one it produced), without checks.
+
+        For searches that return to states over and over; `reset` checks what it is given.
+        """
+        self._machine.set_state(state.phase, model=self._holder)
+        self._holder.ledger = dict(state.ledger)
+
     def params_for(self, event: str, params: Mapping[str, Any] | None = None) -> dict[str, Value]:
         """The event's full parameters: `params` checked, with defaults filled in."""
         definition = self._event(event)

@@ -241,8 +241,9 @@ class _Builder:
         with_rules = replace(partial, events=events, invariants=tuple(invariants))
         properties = []
         for index, prop_spec in enumerate(spec.properties):
-            prop = build_property(prop_spec, with_rules, self.expression, self.problem,
-                                  ("properties", index))
+            prop = build_property(
+                prop_spec, with_rules, self.expression, self.problem, ("properties", index)
+            )
             if prop is not None:
                 properties.append(prop)
         self.duplicates([p.name for p in spec.properties], "property", "properties")

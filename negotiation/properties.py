@@ -25,7 +25,7 @@ from negotiation.errors import RefusedEvent
 from negotiation.expressions import BOOL, Expression, Scope, enum
 
 if TYPE_CHECKING:
-    from negotiation.machine import State
+    from negotiation.machine import Machine, State
     from negotiation.model import Event, Model
 
 START = "start"
@@ -85,17 +85,26 @@ class Violation:
 
 
 def check_history(
-    model: Model, states: Sequence[State], events: Sequence[str]
+    model: Model, states: Sequence[State], events: Sequence[str], machine: Machine | None = None
 ) -> Violation | None:
-    """The first property the history breaks, or None. `events[i]` led to `states[i]`."""
+    """The first property the history breaks, or None. `events[i]` led to `states[i]`.
+
+    `machine`, if given, is reused for the searches of `stays_reachable` (its state is lost).
+    """
     for prop in model.properties:
-        violation = _check(prop, model, states, events)
+        violation = check_property(prop, model, states, events, machine)
         if violation is not None:
             return violation
     return None
 
 
-def _check(prop: Property, model: Model, states: Sequence[State], events: Sequence[str]) -> Violation | None:
+def check_property(
+    prop: Property,
+    model: Model,
+    states: Sequence[State],
+    events: Sequence[str],
+    machine: Machine | None = None,
+) -> Violation | None:
     def holds(expression: Expression | None, index: int) -> bool:
         assert expression is not None
         state = states[index]
@@ -106,8 +115,12 @@ def _check(prop: Property, model: Model, states: Sequence[State], events: Sequen
             if prop.before is not None and holds(prop.before, index):
                 return None
             if holds(prop.condition, index):
-                return Violation(prop.name, index, f"{_text(prop.condition)} held"
-                                 + (f" before {_text(prop.before)}" if prop.before else ""))
+                return Violation(
+                    prop.name,
+                    index,
+                    f"{_text(prop.condition)} held"
+                    + (f" before {_text(prop.before)}" if prop.before else ""),
+                )
         return None
     if prop.kind == "always_after":
         active = False
@@ -117,62 +130,79 @@ def _check(prop: Property, model: Model, states: Sequence[State], events: Sequen
             if active and prop.until is not None and holds(prop.until, index):
                 active = False
             elif active and not holds(prop.condition, index):
-                return Violation(prop.name, index,
-                                 f"{_text(prop.condition)} was false after {_text(prop.after)}")
+                return Violation(
+                    prop.name, index, f"{_text(prop.condition)} was false after {_text(prop.after)}"
+                )
         return None
     if prop.kind in ("never_decreases", "never_increases"):
         assert prop.variable is not None
         for index in range(1, len(states)):
-            old, new = states[index - 1].ledger[prop.variable], states[index].ledger[prop.variable]
+            old = int(states[index - 1].ledger[prop.variable])
+            new = int(states[index].ledger[prop.variable])
             if (new < old) if prop.kind == "never_decreases" else (new > old):
                 return Violation(prop.name, index, f"{prop.variable} went from {old} to {new}")
         return None
     if prop.kind == "stays_reachable" and states:
         assert prop.condition is not None
-        found = reachable(model, states[-1], prop.condition, prop.within)
+        found = reachable(model, states[-1], prop.condition, prop.within, machine)
         if found is False:
-            return Violation(prop.name, len(states) - 1,
-                             f"no sequence of {prop.within} events or fewer reaches "
-                             f"{_text(prop.condition)}")
+            return Violation(
+                prop.name,
+                len(states) - 1,
+                f"no sequence of {prop.within} events or fewer reaches {_text(prop.condition)}",
+            )
     return None
 
 
-def reachable(model: Model, start: State, goal: Expression, within: int) -> bool | None:
+def reachable(
+    model: Model, start: State, goal: Expression, within: int, machine: Machine | None = None
+) -> bool | None:
     """Whether a state where `goal` holds is reachable from `start` in at most `within` events.
 
-    A breadth-first search over distinct states. An event's parameters are tried at a few values
-    each: its bounds, its default, and the values of the ledger's whole numbers within its bounds
-    (enough to, say, free exactly the hostages held); enums and bools at every value. So a False
-    means "not within these choices", and None means the search met its budget of states first.
+    A depth-first search with iterative deepening over distinct states, trying the events that
+    change the phase first (so the usual answer, yes, comes quickly). An event's parameters are
+    tried at a few values each: its bounds, its default, and the values of the ledger's whole
+    numbers within its bounds (enough to, say, free exactly the hostages held); enums and bools at
+    every value. So False means "not within these choices", and None means the search met its
+    budget of states first.
     """
     from negotiation.machine import Machine
 
     if goal(start.ledger, {"event": START}, start.phase):
         return True
-    machine = Machine(model, start.phase, start.ledger)
-    seen = {_key(start)}
-    frontier = [start]
-    for _ in range(within):
-        following = []
-        for state in frontier:
-            for event in model.events.values():
-                if state.phase not in event.from_phases:
+    machine = machine or Machine(model)
+    events = sorted(model.events.values(), key=lambda e: e.to is None)
+    explored: dict[tuple[Any, ...], int] = {}
+
+    def search(state: State, remaining: int) -> bool | None:
+        for event in events:
+            if state.phase not in event.from_phases:
+                continue
+            for values in candidate_params(event, state.ledger):
+                machine.load(state)
+                try:
+                    after = machine.fire(event.name, values).after
+                except RefusedEvent:
                     continue
-                for values in candidate_params(event, state.ledger):
-                    machine.reset(state.phase, state.ledger)
-                    try:
-                        after = machine.fire(event.name, values).after
-                    except RefusedEvent:
-                        continue
-                    if goal(after.ledger, {"event": event.name}, after.phase):
-                        return True
-                    key = _key(after)
-                    if key not in seen:
-                        seen.add(key)
-                        following.append(after)
-                        if len(seen) > SEARCH_BUDGET:
-                            return None
-        frontier = following
+                if goal(after.ledger, {"event": event.name}, after.phase):
+                    return True
+                if remaining <= 1:
+                    continue
+                key = state_key(after)
+                if explored.get(key, 0) >= remaining - 1:
+                    continue
+                explored[key] = remaining - 1
+                if len(explored) > SEARCH_BUDGET:
+                    return None
+                found = search(after, remaining - 1)
+                if found is not False:
+                    return found
+        return False
+
+    for depth in range(1, within + 1):
+        found = search(start, depth)
+        if found is not False:
+            return found
     return False
 
 
@@ -188,16 +218,14 @@ def candidate_params(event: Event, ledger: Mapping[str, Any]) -> Iterator[dict[s
         values = {low, high}
         if param.default is not None:
             values.add(int(param.default))
-        values.update(
-            v for v in ledger.values() if type(v) is int and low <= v <= high
-        )
+        values.update(v for v in ledger.values() if type(v) is int and low <= v <= high)
         choices.append(tuple(sorted(values)))
     names = list(event.params)
     for combination in itertools.product(*choices):
         yield dict(zip(names, combination, strict=True))
 
 
-def _key(state: State) -> tuple[Any, ...]:
+def state_key(state: State) -> tuple[Any, ...]:
     return (state.phase, *state.ledger.values())
 
 
@@ -208,8 +236,16 @@ _FORMS = {
     "never_increases": ({"never_increases"}, set()),
     "stays_reachable": ({"stays_reachable"}, {"within"}),
 }
-_FIELDS = {"never", "before", "after", "always", "until", "never_decreases", "never_increases",
-           "stays_reachable"}
+_FIELDS = {
+    "never",
+    "before",
+    "after",
+    "always",
+    "until",
+    "never_decreases",
+    "never_increases",
+    "stays_reachable",
+}
 
 
 def build_property(
@@ -223,11 +259,19 @@ def build_property(
     given = {name for name in _FIELDS if getattr(spec, name) is not None}
     if spec.within != 4:
         given.add("within")
-    kind = next((k for k, (needed, optional) in _FORMS.items()
-                 if needed <= given and given <= needed | optional), None)
+    kind = next(
+        (
+            k
+            for k, (needed, optional) in _FORMS.items()
+            if needed <= given and given <= needed | optional
+        ),
+        None,
+    )
     if kind is None:
-        forms = "never [before], after + always [until], never_decreases, never_increases, " \
-                "stays_reachable [within]"
+        forms = (
+            "never [before], after + always [until], never_decreases, never_increases, "
+            "stays_reachable [within]"
+        )
         report(f"property '{spec.name}' must take one of these forms: {forms}", *where)
         return None
     scope = property_scope(model)
@@ -242,14 +286,33 @@ def build_property(
         if declared is None or declared.type.kind != "int":
             report(f"'{variable}' is not a whole-number variable of the model", *where, kind)
             return None
-    condition = compiled({"never": "never", "always_after": "always",
-                          "stays_reachable": "stays_reachable"}.get(kind, "never"))
-    prop = Property(spec.name, kind, spec.description, condition, compiled("before"),
-                    compiled("after"), compiled("until"), variable, spec.within)
-    expected = {"never": ["never"], "always_after": ["after", "always"],
-                "stays_reachable": ["stays_reachable"]}.get(kind, [])
-    if any(getattr(spec, f) is not None and c is None for f, c in
-           zip(["before", "after", "until"], [prop.before, prop.after, prop.until], strict=True)):
+    condition = compiled(
+        {"never": "never", "always_after": "always", "stays_reachable": "stays_reachable"}.get(
+            kind, "never"
+        )
+    )
+    prop = Property(
+        spec.name,
+        kind,
+        spec.description,
+        condition,
+        compiled("before"),
+        compiled("after"),
+        compiled("until"),
+        variable,
+        spec.within,
+    )
+    expected = {
+        "never": ["never"],
+        "always_after": ["after", "always"],
+        "stays_reachable": ["stays_reachable"],
+    }.get(kind, [])
+    if any(
+        getattr(spec, f) is not None and c is None
+        for f, c in zip(
+            ["before", "after", "until"], [prop.before, prop.after, prop.until], strict=True
+        )
+    ):
         return None
     if expected and condition is None:
         return None

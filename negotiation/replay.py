@@ -50,8 +50,11 @@ def check_properties(scenario: Scenario, steps: list[TraceStep]) -> tuple[str, .
     if not scenario.model.properties:
         return ()
     applied = [step for step in steps if step.step is not None]
-    states = [steps[0].before if steps else Machine(scenario.model, scenario.start_phase,
-                                                     scenario.start_ledger).state]
+    states = [
+        steps[0].before
+        if steps
+        else Machine(scenario.model, scenario.start_phase, scenario.start_ledger).state
+    ]
     states += [step.after for step in applied]
     events = [START, *(step.entry.event for step in applied)]
     violation = check_history(scenario.model, states, events)

@@ -13,7 +13,9 @@ from ruamel.yaml import YAML
 
 from negotiation.scenario import Scenario, ScenarioEvent
 
-SCHEMA_COMMENT = "# yaml-language-server: $schema=https://negotiation.invalid/schema/scenario.json\n"
+SCHEMA_COMMENT = (
+    "# yaml-language-server: $schema=https://negotiation.invalid/schema/scenario.json\n"
+)
 
 
 def scenario_data(scenario: Scenario) -> dict[str, Any]:

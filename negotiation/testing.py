@@ -16,6 +16,7 @@ second), so the CLI imports it only where it is used.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 from typing import Any
 
@@ -80,6 +81,54 @@ def applicable_sequences(draw: Any, model: Model, max_size: int = 20) -> list[Fi
             machine.fire(name, values)
             fired.append((name, values))
     return fired
+
+
+@st.composite
+def scenarios(draw: Any, model: Model, model_reference: str, max_events: int = 12) -> Any:
+    """Whole scenarios for `model`: an applicable sequence, dated in order, with claims.
+
+    `model_reference` is what the scenario's `model:` says (a built-in name or a path), so the
+    scenario can be written out and read back.
+    """
+    from negotiation.dates import Date
+    from negotiation.scenario import Claim, Scenario, ScenarioEvent, Source
+
+    sequence = draw(applicable_sequences(model, max_size=max_events))
+    day = draw(st.dates(min_value=datetime.date(1990, 1, 1), max_value=datetime.date(2030, 1, 1)))
+    words = st.text(alphabet="abcdefghijklmnopqrstuvwxyz ,.'", min_size=1, max_size=30).map(
+        lambda text: " ".join(text.split()) or "a"
+    )
+    entries = []
+    for index, (name, values) in enumerate(sequence):
+        day += datetime.timedelta(days=draw(st.integers(min_value=0, max_value=40)))
+        span = draw(st.integers(min_value=0, max_value=3))
+        end = day + datetime.timedelta(days=span)
+        text = day.isoformat() if span == 0 else f"{day.isoformat()}/{end.isoformat()}"
+        stance = draw(st.sampled_from(["asserted", "disputed", "denied"]))
+        claim = Claim(draw(words), "source", stance, draw(words))
+        entries.append(
+            ScenarioEvent(
+                f"event_{index}",
+                Date(day, end, text),
+                name,
+                values,
+                claims=(claim,),
+                note=draw(words),
+            )
+        )
+    return Scenario(
+        name="generated",
+        title=draw(words),
+        description="",
+        model=model,
+        sources={"source": Source("source", "Example Wire", draw(words), "2020-01-01")},
+        start_phase=model.initial,
+        start_date=None,
+        start_ledger=model.initial_ledger(),
+        events=tuple(entries),
+        expect=None,
+        model_reference=model_reference,
+    )
 
 
 def replay_sequence(model: Model, sequence: Sequence[Fired]) -> Machine:
@@ -148,4 +197,5 @@ __all__ = [
     "params",
     "replay_sequence",
     "rule_based_machine",
+    "scenarios",
 ]

@@ -1,0 +1,138 @@
+"""`negotiation check`: validation and lint of files, and hypothesis on a model's rules."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from negotiation.cli import cli
+
+ROOT = Path(__file__).parent.parent
+MODELS = Path(__file__).parent / "models"
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_broken_rule_gives_a_minimal_counterexample_that_replays_the_failure(tmp_path):
+    written = tmp_path / "counterexample.yaml"
+    result = invoke(
+        "check",
+        "--properties",
+        str(MODELS / "broken_release.yaml"),
+        "--examples",
+        "300",
+        "--counterexample",
+        str(written),
+    )
+    assert result.exit_code == 1
+    assert "✗ the bounds of 'held' is broken" in result.stdout
+    # the shortest history that breaks it: one event to reach the truce, one release
+    assert "Minimal counterexample (2 events):" in result.stdout
+    replay = invoke("run", str(written))
+    assert replay.exit_code == 1
+    assert "would break the bounds of 'held'" in replay.stdout
+    assert "Replay stopped at 'step_2'" in replay.stdout
+
+
+def test_broken_history_property_gives_a_counterexample_that_replays_the_failure(tmp_path):
+    written = tmp_path / "counterexample.yaml"
+    result = invoke(
+        "check",
+        "--properties",
+        str(MODELS / "broken_history.yaml"),
+        "--counterexample",
+        str(written),
+        "--format",
+        "json",
+    )
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report["failure"]["rule"] == "property releases_never_decrease"
+    assert [step["event"] for step in report["counterexample"]] == ["agree", "release", "recount"]
+    assert report["scenario_file"] == str(written)
+    replay = invoke("run", str(written))
+    assert replay.exit_code == 1
+    assert "property 'releases_never_decrease' broken at 'step_3'" in replay.stdout
+
+
+def test_same_seed_gives_the_same_report(tmp_path):
+    args = [
+        "check",
+        "--properties",
+        str(MODELS / "broken_history.yaml"),
+        "--format",
+        "json",
+        "--seed",
+        "7",
+        "--counterexample",
+        str(tmp_path / "c.yaml"),
+    ]
+    assert invoke(*args).stdout == invoke(*args).stdout
+    assert json.loads(invoke(*args).stdout)["seed"] == 7
+
+
+def test_gaza_model_keeps_its_rules_over_2000_histories():
+    result = invoke("check", "--properties", "gaza_truce", "--examples", "2000", "--format", "json")
+    report = json.loads(result.stdout)
+    assert result.exit_code == 0, report["failure"]
+    assert report["holds"] is True
+    assert report["examples_run"] >= 2000
+    assert sum(rule.startswith("property ") for rule in report["rules"]) >= 5
+
+
+def test_check_valid_files_exits_0():
+    result = invoke("check", str(ROOT / "scenarios" / "gaza-2025.yaml"), "gaza_truce")
+    assert result.exit_code == 0
+    assert "ok (scenario gaza_2025)" in result.stdout
+    assert "ok (model gaza_truce)" in result.stdout
+
+
+LINTED = """\
+model: linted
+title: A model with a dead end and an island (for tests)
+variables:
+  n: {type: int, min: 0, max: 5, initial: 0}
+phases:
+  start: {title: Start}
+  dead_end: {title: Dead end}
+  island: {title: Island}
+initial: start
+events:
+  go: {from: [start], to: dead_end}
+  leave_island: {from: [island], to: start}
+"""
+
+
+def test_lint_finds_unreachable_phases_dead_ends_and_events_that_never_fire(tmp_path):
+    path = tmp_path / "linted.yaml"
+    path.write_text(LINTED, encoding="utf-8")
+    result = invoke("check", str(path))
+    assert result.exit_code == 1
+    assert f"{path}:7:3: warning: phase 'dead_end' has no way out" in result.stdout
+    assert f"{path}:8:3: warning: phase 'island' can never be reached" in result.stdout
+    assert f"{path}:12:3: warning: event 'leave_island' can never fire" in result.stdout
+
+
+def test_check_invalid_file_exits_2_with_every_problem(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        LINTED.replace("to: dead_end", "to: ded_end").replace("[island]", "[iland]"),
+        encoding="utf-8",
+    )
+    result = invoke("check", str(path))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"{path}:11:27: unknown phase 'ded_end'; did you mean 'dead_end'?",
+        f"{path}:12:25: unknown phase 'iland'; did you mean 'island'?",
+    ]
+
+
+@pytest.mark.parametrize("count", [0, 2])
+def test_properties_takes_exactly_one_model(count):
+    result = CliRunner().invoke(cli, ["check", "--properties", *(["gaza_truce"] * count)])
+    assert result.exit_code == 2
