@@ -66,6 +66,7 @@ def evaluate_console(example: Example) -> str | None:
     environment["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{environment['PATH']}"
     environment.pop("FORCE_COLOR", None)
     environment["NO_COLOR"] = "1"
+    environment["COLUMNS"] = "80"
     for command, expected in _sessions(example.parsed):
         result = subprocess.run(
             ["bash", "-c", command],

@@ -230,8 +230,14 @@ def shorter_counterexample(
     return history
 
 
-def counterexample_scenario(model: Model, model_reference: str, report: Report) -> str:
-    """The report's counterexample as a runnable, clearly labelled scenario file."""
+def counterexample_scenario(
+    model: Model, model_reference: str, report: Report, given_as: str = ""
+) -> str:
+    """The report's counterexample as a runnable, clearly labelled scenario file.
+
+    `model_reference` is the model as the scenario names it (relative to where it is written);
+    `given_as`, the model as the command named it.
+    """
     from negotiation.scenario import Scenario, ScenarioEvent
     from negotiation.scenario_yaml import dump_scenario
 
@@ -257,7 +263,7 @@ def counterexample_scenario(model: Model, model_reference: str, report: Report) 
         model_reference=model_reference,
     )
     header = (
-        f"Counterexample found by: negotiation check --properties {model_reference} "
+        f"Counterexample found by: negotiation check --properties {given_as or model_reference} "
         f"--seed {report.seed} --examples {report.examples} --steps {report.steps}\n"
         f"It breaks {report.failure.rule}: {report.failure.message}\n"
         f"Replay it with: negotiation run FILE (it exits 1 where the rule breaks)"

@@ -243,7 +243,7 @@ def _check_properties(
         else:
             folder = os.path.dirname(os.path.abspath(written))
             reference = os.path.relpath(os.path.abspath(name), folder)
-        write_atomic(written, counterexample_scenario(model, reference, report))
+        write_atomic(written, counterexample_scenario(model, reference, report, name))
     if output_format == "json":
         data = report.to_data()
         data["scenario_file"] = written
