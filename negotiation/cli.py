@@ -88,25 +88,68 @@ def cli(context: click.Context, debug: bool) -> None:
     type=click.Choice(["stop", "skip"]),
     default="stop",
     show_default=True,
-    help="stop: a refused event ends the replay. skip: record it and go on.",
+    help="stop: a refused event ends the replay. skip: record it and go on (a refusal in a "
+    "counterfactual is a finding).",
 )
-def run(scenario: str, output_format: str, output: str | None, on_refused: str) -> None:
+@click.option(
+    "--source",
+    "trust",
+    metavar="SOURCE",
+    help="Where sources disagree on a figure, use the value this source (an id from the "
+    "scenario's sources) gives.",
+)
+@click.option(
+    "--sensitivity",
+    is_flag=True,
+    help="Replay once per extreme of every uncertain or contested figure and report which "
+    "conclusions change.",
+)
+def run(
+    scenario: str,
+    output_format: str,
+    output: str | None,
+    on_refused: str,
+    trust: str | None,
+    sensitivity: bool,
+) -> None:
     """Replay SCENARIO and print its timeline and end state.
 
     Each step shows the date, the event, the phase before and after, what changed, the guards
     that allowed it and the claims behind it, with their sources. A refused event names the guard
-    that refused it and why. Exits 1 if an event is refused, an invariant breaks or the
-    scenario's `expect:` is not met.
+    that refused it and why. Exits 1 if an event is refused, an invariant or property breaks or
+    the scenario's `expect:` is not met.
 
     \b
     Examples:
       negotiation run scenarios/gaza-2025.yaml
       negotiation run scenarios/gaza-2025.yaml --format json -o trace.json
+      negotiation run scenarios/gaza-2025.yaml --sensitivity
     """
+    from negotiation.expressions import suggest
     from negotiation.replay import replay
     from negotiation.scenario import load_scenario
 
-    trace = replay(load_scenario(scenario), on_refused="skip" if on_refused == "skip" else "stop")
+    loaded = load_scenario(scenario)
+    if trust is not None and trust not in loaded.sources:
+        hint = suggest(trust, list(loaded.sources))
+        raise click.BadParameter(
+            f"the scenario has no source '{trust}'{hint}", param_hint="--source"
+        )
+    if sensitivity:
+        from negotiation.sensitivity import sensitivity as vary
+
+        result = vary(loaded)
+        if output_format == "json":
+            from negotiation.render.data import to_json
+
+            text = to_json(result.to_data())
+        else:
+            from negotiation.render.text import render_sensitivity
+
+            text = render_sensitivity(result, width=_width(output))
+        _emit(text, output)
+        return
+    trace = replay(loaded, on_refused="skip" if on_refused == "skip" else "stop", source=trust)
     if output_format == "json":
         from negotiation.render.data import to_json
 

@@ -2,47 +2,78 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
 from negotiation.errors import InvariantViolation, RefusedEvent
 from negotiation.machine import Machine, State
+from negotiation.model import Value
 from negotiation.properties import START, check_history
-from negotiation.scenario import Scenario
+from negotiation.scenario import Scenario, ScenarioEvent
 from negotiation.trace import Refusal, Trace, TraceStep
 
 OnRefused = Literal["stop", "skip"]
 
 
-def replay(scenario: Scenario, on_refused: OnRefused = "stop") -> Trace:
+def replay(
+    scenario: Scenario,
+    on_refused: OnRefused = "stop",
+    source: str | None = None,
+    figures: Mapping[tuple[str, str], int] | None = None,
+) -> Trace:
     """Replay every event of `scenario` in order.
 
     A refused event is recorded with the guard that refused it; with `on_refused="stop"` the
     replay ends there, with "skip" it goes on from the unchanged state. A broken invariant always
     ends the replay. Expectations are checked against the state the replay ends in.
+
+    A figure (a parameter with several values) takes its `best` value, or with `source` the
+    value that source gives, or the value `figures` sets for its (event id, parameter).
     """
     machine = Machine(scenario.model, scenario.start_phase, scenario.start_ledger)
     steps: list[TraceStep] = []
     stopped_at: str | None = None
-    for entry in scenario.events:
+    for index, entry in enumerate(scenario.events):
         before = machine.state
+        inherited = index < scenario.inherited
+        params = chosen_params(entry, source, figures or {})
         try:
-            step = machine.fire(entry.event, entry.params)
+            step = machine.fire(entry.event, params)
         except RefusedEvent as refused:
             refusal = Refusal(refused.guard, refused.reason, refused.values, refused.outcomes)
-            steps.append(TraceStep(entry, before, before, refusal=refusal))
+            steps.append(
+                TraceStep(entry, before, before, params, refusal=refusal, inherited=inherited)
+            )
             if on_refused == "stop":
                 stopped_at = entry.id
                 break
             continue
         except InvariantViolation as violation:
-            steps.append(TraceStep(entry, before, before, violation=str(violation)))
+            steps.append(
+                TraceStep(
+                    entry, before, before, params, violation=str(violation), inherited=inherited
+                )
+            )
             stopped_at = entry.id
             break
-        steps.append(TraceStep(entry, before, step.after, step=step))
+        steps.append(TraceStep(entry, before, step.after, params, step=step, inherited=inherited))
     final = machine.state
     failures = () if stopped_at else check_expectations(scenario, final)
     failures += check_properties(scenario, steps)
-    return Trace(scenario, tuple(steps), final, failures, stopped_at)
+    return Trace(scenario, tuple(steps), final, failures, stopped_at, source)
+
+
+def chosen_params(
+    entry: ScenarioEvent, source: str | None, figures: Mapping[tuple[str, str], int]
+) -> dict[str, Value]:
+    """The parameters an entry fires with, each figure at the value chosen for this replay."""
+    params = dict(entry.params)
+    for name, figure in entry.figures.items():
+        if (entry.id, name) in figures:
+            params[name] = figures[(entry.id, name)]
+        elif source is not None and figure.from_source(source) is not None:
+            params[name] = figure.from_source(source)  # type: ignore[assignment]
+    return params
 
 
 def check_properties(scenario: Scenario, steps: list[TraceStep]) -> tuple[str, ...]:

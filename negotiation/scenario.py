@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from negotiation.dates import Date, DateError, parse_date
 from negotiation.errors import ExpressionError, FileError, Location, Problem
 from negotiation.expressions import BOOL, Expression, compile_expression, suggest
 from negotiation.model import Model, Value, build_model, builtin_models, model_path
-from negotiation.schema import ScenarioSpec, validate
+from negotiation.schema import FigureSpec, ScenarioSpec, validate
 from negotiation.yamlfile import Document, Key, read_document
 
 
@@ -28,6 +30,47 @@ class Source:
     title: str
     date: str | None = None
     url: str | None = None
+    reliability: str | None = None
+    credibility: int | None = None
+
+    @property
+    def grade(self) -> str:
+        """The Admiralty grade, as analysts write it (B2), or '' if not graded."""
+        return f"{self.reliability or ''}{self.credibility or ''}"
+
+
+@dataclass(frozen=True)
+class FigureValue:
+    source: str
+    by: str
+    value: int
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A parameter whose value is uncertain or contested: the value used, its range, sources."""
+
+    best: int
+    low: int | None = None
+    high: int | None = None
+    values: tuple[FigureValue, ...] = ()
+    derived: str = ""
+
+    @property
+    def contested(self) -> bool:
+        """Whether replays could differ: a range, or sources that disagree."""
+        spread = {v.value for v in self.values} | {self.best}
+        return len(spread) > 1 or self.extremes() != (self.best,)
+
+    def extremes(self) -> tuple[int, ...]:
+        """The distinct values a sensitivity replay tries: low and high where given."""
+        found = {self.best}
+        found.update(v for v in (self.low, self.high) if v is not None)
+        found.update(v.value for v in self.values)
+        return tuple(sorted(found))
+
+    def from_source(self, source: str) -> int | None:
+        return next((v.value for v in self.values if v.source == source), None)
 
 
 @dataclass(frozen=True)
@@ -53,6 +96,7 @@ class ScenarioEvent:
     derived: str = ""
     note: str = ""
     location: Location | None = field(default=None, compare=False)
+    figures: Mapping[str, Figure] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -78,6 +122,16 @@ class Scenario:
     expect: Expectation | None
     path: str = field(default="", compare=False)
     model_reference: str = field(default="", compare=False)
+    extends: str | None = None
+    diverge_at: str | None = None
+    rationale: str = ""
+    overrides: tuple[str, ...] = ()
+    inherited: int = 0
+
+    @property
+    def own_events(self) -> tuple[ScenarioEvent, ...]:
+        """The events this file adds (all of them, unless it extends a base)."""
+        return self.events[self.inherited :]
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -85,10 +139,25 @@ def load_scenario(path: str | Path) -> Scenario:
     return build_scenario(read_document(path), Path(path).parent)
 
 
-def build_scenario(document: Document, folder: Path) -> Scenario:
+def build_scenario(document: Document, folder: Path, chain: tuple[Path, ...] = ()) -> Scenario:
+    """Check a parsed scenario and build it, resolving `extends:` (relative to `folder`).
+
+    `chain` holds the files that extend this one, to report a cycle where it closes.
+    """
+    from negotiation.counterfactual import apply_overrides, load_base
+
     spec = validate(document, ScenarioSpec)
-    model = _load_model(document, spec.model, folder)
-    return _Builder(document, spec, model).build()
+    base = load_base(document, spec, folder, chain) if spec.extends else None
+    if spec.model is not None:
+        model = _load_model(document, spec.model, folder)
+    elif base is not None:
+        model = base.model
+    else:
+        raise FileError([Problem(document.locate(), "missing required field 'model'")])
+    overrides: tuple[str, ...] = ()
+    if spec.overrides is not None:
+        model, overrides = apply_overrides(model, spec.overrides, document)
+    return _Builder(document, spec, model, base, overrides).build()
 
 
 def _load_model(document: Document, reference: str, folder: Path) -> Model:
@@ -106,38 +175,60 @@ def _load_model(document: Document, reference: str, folder: Path) -> Model:
 
 
 class _Builder:
-    def __init__(self, document: Document, spec: ScenarioSpec, model: Model) -> None:
+    def __init__(
+        self,
+        document: Document,
+        spec: ScenarioSpec,
+        model: Model,
+        base: Scenario | None = None,
+        overrides: tuple[str, ...] = (),
+    ) -> None:
         self.document = document
         self.spec = spec
         self.model = model
+        self.base = base
+        self.overrides = overrides
         self.problems: list[Problem] = []
 
     def problem(self, message: str, *keys: Key, on_key: bool = False) -> None:
         self.problems.append(Problem(self.document.locate(*keys, on_key=on_key), message))
 
     def build(self) -> Scenario:
-        spec, model = self.spec, self.model
-        sources = {
-            sid: Source(sid, s.publisher, s.title, s.date, s.url) for sid, s in spec.sources.items()
-        }
-        start_phase = spec.start.phase or model.initial
+        spec, model, base = self.spec, self.model, self.base
+        sources = dict(base.sources) if base else {}
+        sources.update(
+            (sid, Source(sid, s.publisher, s.title, s.date, s.url, s.reliability, s.credibility))
+            for sid, s in spec.sources.items()
+        )
+        start_given = "start" in spec.model_fields_set
+        start_phase = spec.start.phase or (base.start_phase if base else model.initial)
         if start_phase not in model.phases:
             self.problem(self.unknown("phase", start_phase, model.phases), "start", "phase")
         start_date = self.date(spec.start.date, "start", "date") if spec.start.date else None
-        start_ledger = self.ledger(spec.start.ledger, "start", "ledger")
+        if start_date is None and base is not None:
+            start_date = base.start_date
+        inherited_ledger = dict(base.start_ledger) if base else model.initial_ledger()
+        start_ledger = {**inherited_ledger, **self.ledger(spec.start.ledger, "start", "ledger")}
         if start_phase in model.phases:
-            full = {**model.initial_ledger(), **start_ledger}
             for invariant in model.invariants:
-                if not invariant.expression(full, {}, start_phase):
+                if not invariant.expression(start_ledger, {}, start_phase):
                     self.problem(
                         f"the starting state breaks invariant '{invariant.name}': "
                         f"{invariant.expression.text}",
                         "start",
                     )
-        events = self.events(sources)
+        kept = self.kept_events()
+        events = self.events(sources, kept)
         expect = self.expectation() if spec.expect is not None else None
         if self.problems:
             raise FileError(self.problems)
+        overrides = self.overrides
+        if base is not None and start_given:
+            changed = [f"{k}={v!r}" for k, v in spec.start.ledger.items()]
+            if spec.start.phase:
+                changed.insert(0, f"phase={spec.start.phase}")
+            if changed:
+                overrides = ("start: " + ", ".join(changed), *overrides)
         return Scenario(
             spec.scenario,
             spec.title,
@@ -146,12 +237,37 @@ class _Builder:
             sources,
             start_phase,
             start_date,
-            {**model.initial_ledger(), **start_ledger},
-            events,
+            start_ledger,
+            (*kept, *events),
             expect,
             self.document.path,
-            spec.model,
+            spec.model or (base.model_reference if base else ""),
+            spec.extends,
+            spec.diverge_at,
+            _prose(spec.rationale),
+            overrides,
+            len(kept),
         )
+
+    def kept_events(self) -> tuple[ScenarioEvent, ...]:
+        """The base's events before `diverge_at` (all of them if it is not given)."""
+        base, spec = self.base, self.spec
+        if base is None:
+            if spec.diverge_at is not None:
+                self.problem(
+                    "'diverge_at' needs 'extends': the base it diverges from", "diverge_at"
+                )
+            return ()
+        if spec.diverge_at is None:
+            return base.events
+        ids = [entry.id for entry in base.events]
+        if spec.diverge_at not in ids:
+            self.problem(
+                f"the base has no event '{spec.diverge_at}'" + suggest(spec.diverge_at, ids),
+                "diverge_at",
+            )
+            return base.events
+        return base.events[: ids.index(spec.diverge_at)]
 
     def unknown(self, what: str, name: str, known: Mapping[str, Any]) -> str:
         return f"unknown {what} '{name}'" + suggest(name, list(known))
@@ -179,10 +295,21 @@ class _Builder:
             result[name] = value
         return result
 
-    def events(self, sources: Mapping[str, Source]) -> tuple[ScenarioEvent, ...]:
+    def events(
+        self, sources: Mapping[str, Source], kept: tuple[ScenarioEvent, ...] = ()
+    ) -> tuple[ScenarioEvent, ...]:
         entries = []
         seen: dict[str, int] = {}
+        inherited = {entry.id for entry in kept}
         latest_start: tuple[datetime.date, str] | None = None
+        for kept_entry in kept:
+            kept_date = kept_entry.date
+            if (
+                kept_date is not None
+                and kept_date.earliest is not None
+                and (latest_start is None or kept_date.earliest > latest_start[0])
+            ):
+                latest_start = (kept_date.earliest, kept_entry.id)
         for index, entry in enumerate(self.spec.events):
             where: tuple[Key, ...] = ("events", index)
             if entry.id in seen:
@@ -191,6 +318,8 @@ class _Builder:
                     *where,
                     "id",
                 )
+            if entry.id in inherited:
+                self.problem(f"event id '{entry.id}' is already used by the base", *where, "id")
             seen.setdefault(entry.id, index)
             date = self.date(entry.date, *where, "date") if entry.date is not None else None
             if (
@@ -224,7 +353,9 @@ class _Builder:
                         number,
                         "source",
                     )
-            params = self.params(entry.event, entry.params, *where)
+            figures = self.figures(entry.params, sources, *where)
+            given = {k: (figures[k].best if k in figures else v) for k, v in entry.params.items()}
+            params = self.params(entry.event, given, *where)
             if (entry.date is not None and date is None) or params is None:
                 continue
             claims = tuple(Claim(c.by, c.source, c.stance, _prose(c.says)) for c in entry.claims)
@@ -239,9 +370,50 @@ class _Builder:
                     _prose(entry.derived),
                     _prose(entry.note),
                     self.document.locate(*where),
+                    figures,
                 )
             )
         return tuple(entries)
+
+    def figures(
+        self, given: Mapping[str, Any], sources: Mapping[str, Source], *where: Key
+    ) -> dict[str, Figure]:
+        """The parameters written as figures (a mapping with `best`), checked."""
+        figures = {}
+        for name, value in given.items():
+            if not isinstance(value, dict):
+                continue
+            at = (*where, "params", name)
+            try:
+                spec = FigureSpec.model_validate(value)
+            except ValidationError as error:
+                first = error.errors(include_url=False)[0]
+                field_path = ".".join(str(part) for part in first["loc"])
+                shown = f"{field_path}: " if field_path else ""
+                message = f"figure '{name}': {shown}{first['msg']}"
+                self.problem(message, *at)
+                continue
+            low = spec.low if spec.low is not None else spec.best
+            high = spec.high if spec.high is not None else spec.best
+            if not low <= spec.best <= high:
+                self.problem(
+                    f"figure '{name}': best ({spec.best}) must lie between low ({low}) "
+                    f"and high ({high})",
+                    *at,
+                    "best",
+                )
+            for number, item in enumerate(spec.values):
+                if item.source not in sources:
+                    self.problem(
+                        self.unknown("source", item.source, sources),
+                        *at,
+                        "values",
+                        number,
+                        "source",
+                    )
+            values = tuple(FigureValue(v.source, v.by, v.value) for v in spec.values)
+            figures[name] = Figure(spec.best, spec.low, spec.high, values, _prose(spec.derived))
+        return figures
 
     def params(self, event: str, given: Mapping[str, Any], *where: Key) -> dict[str, Value] | None:
         definition = self.model.events.get(event)

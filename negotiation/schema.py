@@ -51,6 +51,12 @@ class SourceSpec(Spec):
     title: Text
     date: DateText | None = None
     url: Text | None = None
+    reliability: Literal["A", "B", "C", "D", "E", "F"] | None = Field(
+        None, description="Admiralty grade of the source: A reliable ... F cannot be judged"
+    )
+    credibility: Literal[1, 2, 3, 4, 5, 6] | None = Field(
+        None, description="Admiralty grade of the information: 1 confirmed ... 6 cannot be judged"
+    )
 
 
 class PartySpec(Spec):
@@ -149,6 +155,22 @@ class ClaimSpec(Spec):
     says: Text = Field("", description="the claim, paraphrased; quote only short phrases")
 
 
+class FigureValueSpec(Spec):
+    source: Name
+    by: Text = Field("", description="who gives the figure, as the source attributes it")
+    value: int
+
+
+class FigureSpec(Spec):
+    """A figure whose value is uncertain or contested: the value used, its range, its sources."""
+
+    best: int = Field(description="the value the replay uses")
+    low: int | None = None
+    high: int | None = None
+    values: list[FigureValueSpec] = Field([], description="each source's value")
+    derived: Text = Field("", description="how the figure was derived from others, if it was")
+
+
 class EventEntrySpec(Spec):
     id: Name
     date: DateText | None = Field(
@@ -175,13 +197,37 @@ class ExpectSpec(Spec):
     holds: list[RuleText] = Field([], description="expressions that must be true at the end")
 
 
+class EventOverrideSpec(Spec):
+    from_: list[Name] | None = Field(None, alias="from")
+    to: Name | None = None
+
+
+class OverridesSpec(Spec):
+    """Rule changes a counterfactual makes to its model, each listed in the output."""
+
+    guards: dict[Text, RuleText] = Field(
+        {}, description="'event.guard': a new expression for that guard"
+    )
+    events: dict[Name, EventOverrideSpec] = Field(
+        {}, description="event: new `from` phases or a new `to` phase"
+    )
+
+
 class ScenarioSpec(Spec):
     """A scenario file: a dated, sourced sequence of events replayed through a model."""
 
     scenario: Name
     title: Text
     description: Text = ""
-    model: Text = Field(description="a built-in model's name, or a path relative to this file")
+    model: Text | None = Field(
+        None, description="a built-in model's name, or a path relative to this file"
+    )
+    extends: Text | None = Field(None, description="a base scenario, relative to this file")
+    diverge_at: Name | None = Field(
+        None, description="the first event of the base that this scenario does not keep"
+    )
+    rationale: Text = Field("", description="why this counterfactual is worth asking")
+    overrides: OverridesSpec | None = None
     sources: dict[Name, SourceSpec] = {}
     start: StartSpec = StartSpec()
     events: list[EventEntrySpec] = Field(max_length=100_000)

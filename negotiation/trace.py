@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,9 +28,11 @@ class TraceStep:
     entry: ScenarioEvent
     before: State
     after: State
+    params: Mapping[str, Any]
     step: Step | None = None
     refusal: Refusal | None = None
     violation: str | None = None
+    inherited: bool = False
 
     @property
     def applied(self) -> bool:
@@ -43,6 +46,7 @@ class Trace:
     final: State
     failures: tuple[str, ...] = ()
     stopped_at: str | None = None
+    source: str | None = None
 
     @property
     def refused(self) -> tuple[TraceStep, ...]:
@@ -60,13 +64,24 @@ class Trace:
             "scenario": scenario.name,
             "title": scenario.title,
             "model": scenario.model.name,
+            "extends": scenario.extends,
+            "diverge_at": scenario.diverge_at,
+            "rationale": scenario.rationale or None,
+            "overrides": list(scenario.overrides),
+            "trusting_source": self.source,
             "start": {
                 "phase": scenario.start_phase,
                 "date": str(scenario.start_date) if scenario.start_date else None,
                 "ledger": dict(scenario.start_ledger),
             },
             "sources": {
-                sid: {"publisher": s.publisher, "title": s.title, "date": s.date, "url": s.url}
+                sid: {
+                    "publisher": s.publisher,
+                    "title": s.title,
+                    "date": s.date,
+                    "url": s.url,
+                    "grade": s.grade or None,
+                }
                 for sid, s in scenario.sources.items()
             },
             "steps": [_step_data(step) for step in self.steps],
@@ -87,7 +102,20 @@ def _step_data(step: TraceStep) -> dict[str, Any]:
         "id": entry.id,
         "date": str(entry.date) if entry.date is not None else None,
         "event": entry.event,
-        "params": dict(entry.params),
+        "params": dict(step.params),
+        "figures": {
+            name: {
+                "best": figure.best,
+                "low": figure.low,
+                "high": figure.high,
+                "values": [
+                    {"source": v.source, "by": v.by, "value": v.value} for v in figure.values
+                ],
+                "derived": figure.derived or None,
+            }
+            for name, figure in entry.figures.items()
+        },
+        "inherited": step.inherited,
         "actor": entry.actor,
         "phase_before": step.before.phase,
         "phase_after": step.after.phase,

@@ -114,6 +114,15 @@ FIRES = [
         "stalled_talks",
         {"hostages_held_alive": (4, 3), "hostages_held_dead": (2, 0), "hostages_returned": (0, 3)},
     ),
+    fires(
+        "hostages_freed-fires-a-body-of-a-hostage-not-reported-dead",
+        "war",
+        {"hostages_held_alive": 4, "hostages_held_dead": 1},
+        "hostages_freed",
+        {"hostages": 2, "bodies": 2},
+        "war",
+        {"hostages_held_alive": (4, 3), "hostages_held_dead": (1, 0), "hostages_returned": (0, 2)},
+    ),
     # exchange: phase_one, extended_phase_one, phase_two; stays
     fires(
         "exchange-fires-under-ceasefire",
@@ -507,15 +516,15 @@ REFUSED = [
         {"hostages_held_alive": 3, "hostages_returned": 5},
         "hostages_freed",
         {"hostages": 4},
-        "no_more_living_than_held",
+        "no_more_than_held",
     ),
     refused(
-        "hostages_freed-refused-more-bodies-than-held",
+        "hostages_freed-refused-more-than-held-counting-bodies",
         "stalled_talks",
-        {"hostages_held_alive": 4, "hostages_held_dead": 1},
+        {"hostages_held_alive": 3, "hostages_held_dead": 1},
         "hostages_freed",
-        {"hostages": 2, "bodies": 2},
-        "no_more_bodies_than_held",
+        {"hostages": 5, "bodies": 2},
+        "no_more_than_held",
     ),
     # exchange
     refused(
@@ -548,15 +557,15 @@ REFUSED = [
         {"hostages_held_alive": 4, "hostages_returned": 30},
         "exchange",
         {"hostages": 5, "prisoners": 1000},
-        "no_more_living_than_held",
+        "no_more_than_held",
     ),
     refused(
-        "exchange-refused-more-bodies-than-held",
+        "exchange-refused-more-than-held-counting-bodies",
         "extended_phase_one",
-        {"hostages_held_alive": 6, "hostages_held_dead": 1},
+        {"hostages_held_alive": 3, "hostages_held_dead": 1},
         "exchange",
         {"hostages": 5, "bodies": 2, "prisoners": 200},
-        "no_more_bodies_than_held",
+        "no_more_than_held",
     ),
     # hostage_status_reported
     refused(

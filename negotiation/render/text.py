@@ -10,7 +10,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from negotiation.model import Model, Value
-from negotiation.scenario import Claim
+from negotiation.scenario import Claim, Figure
+from negotiation.sensitivity import Sensitivity
 from negotiation.trace import Trace, TraceStep
 
 WIDTH = 100
@@ -26,6 +27,18 @@ def render_trace(trace: Trace, color: bool = False, width: int = WIDTH) -> str:
     console.print(f"scenario  {scenario.name}")
     console.print(f"model     {model.name} ({escape(model.title)})")
     console.print(f"start     {scenario.start_phase}{start}")
+    if scenario.extends:
+        where = f", diverging at '{scenario.diverge_at}'" if scenario.diverge_at else ""
+        console.print(
+            f"extends   {escape(scenario.extends)}: keeps its first {scenario.inherited} "
+            f"events{where}"
+        )
+    if scenario.rationale:
+        _rows(console, [("why", escape(scenario.rationale))], indent=0, width=8)
+    for override in scenario.overrides:
+        _rows(console, [("override", escape(override))], indent=0, width=8)
+    if trace.source:
+        console.print(f"figures   where sources disagree, the values of '{trace.source}'")
     for number, step in enumerate(trace.steps, start=1):
         console.print()
         _step(console, trace, number, step)
@@ -51,9 +64,10 @@ def _step(console: Console, trace: Trace, number: int, step: TraceStep) -> None:
     entry = step.entry
     definition = trace.scenario.model.events.get(entry.event)
     order = list(definition.params) if definition else list(entry.params)
-    params = ", ".join(f"{k}={_plain(entry.params[k])}" for k in order if k in entry.params)
+    params = ", ".join(f"{k}={_plain(step.params[k])}" for k in order if k in step.params)
     call = f"{entry.event}({params})" if params else entry.event
     actor = f"  by {entry.actor}" if entry.actor else ""
+    actor += "  (from the base)" if step.inherited else ""
     date = entry.date if entry.date is not None else "undated"
     console.print(f"[bold]{number:>3}  {date}  {entry.id}[/]  {escape(call)}{actor}")
     rows: list[tuple[str, str]] = []
@@ -82,19 +96,40 @@ def _step(console: Console, trace: Trace, number: int, step: TraceStep) -> None:
         rows.append(("changed", " · ".join(changes) if changes else "nothing"))
         if step.step is not None and step.step.guards:
             rows.append(("guards", ", ".join(f"{o.guard} ✓" for o in step.step.guards)))
+    for name, figure in entry.figures.items():
+        rows.append(("figure", escape(_figure(trace, name, figure))))
     for claim in entry.claims:
         rows.append(("claim", escape(_claim(trace, claim))))
     if entry.derived:
         rows.append(("derived", escape(entry.derived)))
     if entry.note:
         rows.append(("note", escape(entry.note)))
+    _rows(console, rows)
+
+
+def _rows(console: Console, rows: list[tuple[str, str]], indent: int = 3, width: int = 7) -> None:
     grid = Table.grid(padding=(0, 2, 0, 0))
-    grid.add_column(width=3)
-    grid.add_column(width=7, no_wrap=True)
+    if indent:
+        grid.add_column(width=indent)
+    grid.add_column(width=width, no_wrap=True)
     grid.add_column(overflow="fold")
     for label, text in rows:
-        grid.add_row("", label, text)
+        grid.add_row(*([""] if indent else []), label, text)
     console.print(grid)
+
+
+def _figure(trace: Trace, name: str, figure: Figure) -> str:
+    parts = [f"{name}: {figure.best} used"]
+    if figure.low is not None or figure.high is not None:
+        low = figure.low if figure.low is not None else "?"
+        high = figure.high if figure.high is not None else "?"
+        parts.append(f"range {low}–{high}")
+    for item in figure.values:
+        source = trace.scenario.sources.get(item.source)
+        who = item.by or (source.publisher if source else item.source)
+        parts.append(f"{item.value} per {who}")
+    text = "; ".join(parts)
+    return f"{text}. {figure.derived}" if figure.derived else text
 
 
 def _claim(trace: Trace, claim: Claim) -> str:
@@ -102,7 +137,7 @@ def _claim(trace: Trace, claim: Claim) -> str:
     if source is None:
         cited = claim.source
     else:
-        cited = ", ".join(part for part in (source.publisher, source.date) if part)
+        cited = ", ".join(part for part in (source.publisher, source.date, source.grade) if part)
     who = cited if claim.by == (source.publisher if source else None) else f"{claim.by} ({cited})"
     stance = "" if claim.stance == "asserted" else f" [{claim.stance}]"
     return f"{who}{stance}: {claim.says}" if claim.says else f"{who}{stance}"
@@ -157,3 +192,48 @@ def _values(values: Mapping[str, object]) -> str:
     if not values:
         return ""
     return " (" + ", ".join(f"{k}={v!r}" for k, v in values.items()) + ")"
+
+
+def render_sensitivity(result: Sensitivity, width: int = WIDTH) -> str:
+    """Which conclusions change when an uncertain or contested figure moves."""
+    console = _console(False, width)
+    scenario = result.baseline.scenario
+    figures = result.figures
+    console.print(
+        f"Sensitivity of {scenario.name} to its uncertain and contested figures: "
+        f"{len(figures)} figure{'s' if len(figures) != 1 else ''}, "
+        f"{len(result.variants)} variant replay{'s' if len(result.variants) != 1 else ''}."
+    )
+    met = "met" if not result.baseline.failures else "not met"
+    console.print(
+        f"As written, the replay ends in {result.baseline.final.phase}; expectations {met}."
+    )
+    if not figures:
+        console.print("No figure in this scenario has a range or disagreeing sources.")
+    for event_id, param in figures:
+        entry = next(e for e in scenario.events if e.id == event_id)
+        figure = entry.figures[param]
+        console.print()
+        console.print(
+            f"[bold]{event_id}.{param}[/]: {escape(_figure(result.baseline, param, figure))}"
+        )
+        for variant in result.variants:
+            if (variant.event_id, variant.param) != (event_id, param):
+                continue
+            if variant.changes:
+                rows = [("", escape(change)) for change in variant.changes]
+                console.print(
+                    f"  at {variant.value} ({escape(variant.label)}): "
+                    f"{len(variant.changes)} conclusion(s) change"
+                )
+                _rows(console, rows, indent=2, width=1)
+            else:
+                console.print(f"  at {variant.value} ({escape(variant.label)}): nothing changes")
+    resting = sorted({f"{v.event_id}.{v.param}" for v in result.variants if v.changes})
+    console.print()
+    if resting:
+        console.print("Conclusions rest on: " + ", ".join(resting) + ".")
+    elif figures:
+        console.print("No conclusion rests on these figures.")
+    text: str = console.file.getvalue()  # type: ignore[attr-defined]
+    return "".join(line.rstrip() + "\n" for line in text.splitlines())

@@ -1,0 +1,106 @@
+"""Counterfactuals: a scenario that extends another, diverges at a named event, and may change
+the starting values or the rules.
+
+`load_base` resolves `extends:` (relative to the file), refusing a missing base or a cycle with
+a located error; `apply_overrides` changes a guard's expression or an event's phases in a copy of
+the model, checks each change like the model file itself would be checked, and describes each one
+for the output: a reader must see every way a counterfactual departs from the documented rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from negotiation.errors import ExpressionError, FileError, Problem
+from negotiation.expressions import BOOL, compile_expression, suggest
+from negotiation.model import Guard, Model
+from negotiation.schema import OverridesSpec, ScenarioSpec
+from negotiation.yamlfile import Document, read_document
+
+if TYPE_CHECKING:
+    from negotiation.scenario import Scenario
+
+MAX_DEPTH = 20
+
+
+def load_base(
+    document: Document, spec: ScenarioSpec, folder: Path, chain: tuple[Path, ...]
+) -> Scenario:
+    """The scenario `spec.extends` names, built; a missing base or a cycle is a located error."""
+    from negotiation.scenario import build_scenario
+
+    assert spec.extends is not None
+    here = Path(document.path).resolve()
+    path = (folder / spec.extends).resolve()
+    where = document.locate("extends")
+    if path == here or path in chain:
+        loop = " → ".join(p.name for p in (*chain, here, path))
+        raise FileError([Problem(where, f"'extends' makes a cycle: {loop}")])
+    if len(chain) >= MAX_DEPTH:
+        raise FileError([Problem(where, f"more than {MAX_DEPTH} scenarios extend one another")])
+    if not path.is_file():
+        raise FileError([Problem(where, f"base scenario '{spec.extends}' not found ({path})")])
+    shown = str(Path(document.path).parent / spec.extends)
+    return build_scenario(read_document(path, shown), path.parent, (*chain, here))
+
+
+def apply_overrides(
+    model: Model, overrides: OverridesSpec, document: Document
+) -> tuple[Model, tuple[str, ...]]:
+    """A copy of `model` with the overrides applied, and a line describing each override."""
+    problems: list[Problem] = []
+    described: list[str] = []
+    events = dict(model.events)
+    for key, text in overrides.guards.items():
+        where = ("overrides", "guards", key)
+        event_name, _, guard_name = key.partition(".")
+        event = events.get(event_name)
+        if event is None:
+            message = f"unknown event '{event_name}'" + suggest(event_name, list(events))
+            problems.append(Problem(document.locate(*where, on_key=True), message))
+            continue
+        names = [guard.name for guard in event.guards]
+        if guard_name not in names:
+            message = f"event '{event_name}' has no guard '{guard_name}'" + suggest(
+                guard_name, names
+            )
+            problems.append(Problem(document.locate(*where, on_key=True), message))
+            continue
+        try:
+            expression = compile_expression(text, model.scope(event.params), BOOL)
+        except ExpressionError as error:
+            location = document.locate_within(*where, offset=error.offset)
+            problems.append(Problem(location, error.message))
+            continue
+        old = next(guard for guard in event.guards if guard.name == guard_name)
+        new_guard = Guard(old.name, expression, old.reason, old.sources)
+        guards = tuple(new_guard if g.name == guard_name else g for g in event.guards)
+        events[event_name] = replace(event, guards=guards)
+        described.append(f"guard {key}: {old.expression.text} → {expression.text}")
+    for event_name, change in overrides.events.items():
+        where = ("overrides", "events", event_name)
+        event = events.get(event_name)
+        if event is None:
+            message = f"unknown event '{event_name}'" + suggest(event_name, list(events))
+            problems.append(Problem(document.locate(*where, on_key=True), message))
+            continue
+        phases = list(model.phases)
+        for phase in [*(change.from_ or []), *([change.to] if change.to else [])]:
+            if phase not in model.phases:
+                message = f"unknown phase '{phase}'" + suggest(phase, phases)
+                problems.append(Problem(document.locate(*where), message))
+        if change.from_ is not None:
+            described.append(
+                f"event {event_name} fires from: {', '.join(event.from_phases)} → "
+                f"{', '.join(change.from_)}"
+            )
+            event = replace(event, from_phases=tuple(change.from_))
+        if change.to is not None:
+            described.append(f"event {event_name} leads to: {event.to or '(stays)'} → {change.to}")
+            event = replace(event, to=change.to)
+        events[event_name] = event
+    if problems:
+        raise FileError(problems)
+    return replace(model, events=events), tuple(described)

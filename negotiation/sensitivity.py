@@ -1,0 +1,113 @@
+"""Sensitivity: which conclusions of a replay rest on an uncertain or contested figure.
+
+The scenario is replayed once as written (each figure at its `best` value), then once for each
+other value a figure can take (its `low`, its `high`, each source's value), one figure at a time.
+Each variant is compared with the baseline: guards that judged differently, events refused or
+allowed, the end phase, the end ledger, the expectations. A figure whose variants change nothing
+is reported as such: the conclusions do not rest on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from negotiation.replay import replay
+from negotiation.scenario import Scenario
+from negotiation.trace import Trace
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One replay with one figure moved: which figure, to what, and what changed."""
+
+    event_id: str
+    param: str
+    value: int
+    label: str
+    changes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    baseline: Trace
+    variants: tuple[Variant, ...]
+
+    @property
+    def figures(self) -> list[tuple[str, str]]:
+        """Every (event id, parameter) that was varied, in scenario order."""
+        seen: list[tuple[str, str]] = []
+        for variant in self.variants:
+            if (variant.event_id, variant.param) not in seen:
+                seen.append((variant.event_id, variant.param))
+        return seen
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "scenario": self.baseline.scenario.name,
+            "baseline": {
+                "phase": self.baseline.final.phase,
+                "expectations_met": not self.baseline.failures,
+            },
+            "variants": [
+                {
+                    "event": v.event_id,
+                    "param": v.param,
+                    "value": v.value,
+                    "label": v.label,
+                    "changes": list(v.changes),
+                }
+                for v in self.variants
+            ],
+        }
+
+
+def sensitivity(scenario: Scenario) -> Sensitivity:
+    """Replay the scenario at every extreme of every uncertain or contested figure."""
+    baseline = replay(scenario, on_refused="skip")
+    variants = []
+    for entry in scenario.events:
+        for name, figure in entry.figures.items():
+            labels = {figure.best: "best"}
+            for value in (figure.low, figure.high):
+                if value is not None:
+                    labels.setdefault(value, "low" if value == figure.low else "high")
+            for item in figure.values:
+                labels.setdefault(item.value, f"per {item.by or item.source}")
+            for value, label in labels.items():
+                if value == figure.best:
+                    continue
+                trace = replay(scenario, on_refused="skip", figures={(entry.id, name): value})
+                variants.append(Variant(entry.id, name, value, label, differences(baseline, trace)))
+    return Sensitivity(baseline, tuple(variants))
+
+
+def differences(baseline: Trace, other: Trace) -> tuple[str, ...]:
+    """What a variant's replay concluded differently from the baseline, one line each."""
+    found = []
+    for before, after in zip(baseline.steps, other.steps, strict=False):
+        entry = before.entry.id
+        was = {o.guard: o.passed for o in _outcomes(before)}
+        now = {o.guard: o.passed for o in _outcomes(after)}
+        for guard in was.keys() & now.keys():
+            if was[guard] != now[guard]:
+                verdict = "passes" if now[guard] else "fails"
+                found.append(f"at '{entry}', guard {guard} now {verdict}")
+        if before.applied != after.applied:
+            found.append(f"'{entry}' is now {'applied' if after.applied else 'refused'}")
+    if baseline.final.phase != other.final.phase:
+        found.append(f"the replay ends in {other.final.phase}, not {baseline.final.phase}")
+    for name, value in baseline.final.ledger.items():
+        if other.final.ledger[name] != value:
+            found.append(f"{name} ends at {other.final.ledger[name]!r}, not {value!r}")
+    if bool(baseline.failures) != bool(other.failures):
+        found.append("expectations are " + ("not met" if other.failures else "now met"))
+    return tuple(found)
+
+
+def _outcomes(step: Any) -> tuple[Any, ...]:
+    if step.step is not None:
+        return tuple(step.step.guards)
+    if step.refusal is not None:
+        return tuple(step.refusal.outcomes)
+    return ()
