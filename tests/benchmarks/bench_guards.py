@@ -1,8 +1,9 @@
 """Cost of evaluating one compiled guard, against a hand-written Python function doing the same.
 
 The guard is `no_more_than_held` of the Gaza model's `exchange` event:
-`hostages - min(bodies, hostages_held_dead) <= hostages_held_alive`. The baseline is the same test written by hand as a
-lambda over the same ledger and parameter dictionaries: the least a compiled rule can cost.
+`hostages - min(bodies, hostages_held_dead) <= hostages_held_alive`. The baseline is the same
+test written by hand as a function over the same ledger and parameter dictionaries: the least a
+compiled rule can cost.
 Also times a whole `Machine.fire` of an event, refused by its guard (so the state is unchanged and
 the same step can be repeated), against a bare `transitions` trigger.
 
