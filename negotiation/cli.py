@@ -164,6 +164,95 @@ def run(
 
 
 @cli.command()
+@click.argument("first", metavar="A", type=click.Path(dir_okay=False))
+@click.argument("second", metavar="B", type=click.Path(dir_okay=False))
+@FORMAT
+@OUTPUT
+def compare(first: str, second: str, output_format: str, output: str | None) -> None:
+    """Compare two scenarios: where their histories part, and how they end.
+
+    Both are replayed (a refused event is recorded and the replay goes on). Shows the first step
+    where the histories differ, the phases of each side by side with the days spent in each, and
+    the variables whose end values differ.
+
+    \b
+    Example:
+      negotiation compare scenarios/gaza-2025.yaml scenarios/what-if-doha-succeeds.yaml
+    """
+    from negotiation.compare import compare as diverge
+    from negotiation.replay import replay
+    from negotiation.scenario import load_scenario
+
+    traces = [replay(load_scenario(path), on_refused="skip") for path in (first, second)]
+    result = diverge(*traces)
+    if output_format == "json":
+        from negotiation.render.data import to_json
+
+        text = to_json(result.to_data())
+    else:
+        from negotiation.render.compare import render_divergence
+
+        text = render_divergence(result, width=_width(output))
+    _emit(text, output)
+
+
+@cli.command()
+@click.argument("base", type=click.Path(dir_okay=False))
+@click.option(
+    "--at",
+    "at",
+    required=True,
+    metavar="EVENT",
+    help="The id of the first event of BASE the counterfactual replaces.",
+)
+@click.option(
+    "--output", "-o", required=True, type=click.Path(dir_okay=False), help="The file to write."
+)
+@click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
+def new(base: str, at: str, output: str, force: bool) -> None:
+    """Start a counterfactual of BASE that diverges at the event EVENT.
+
+    Writes a scenario that extends BASE, keeps its events before EVENT and continues with a copy
+    of EVENT for you to change, with a comment explaining each field. It loads as written. An
+    existing file is never overwritten without --force.
+
+    \b
+    Example:
+      negotiation new scenarios/gaza-2025.yaml --at strikes_resume -o what-if.yaml
+    """
+    import os
+    from pathlib import Path
+
+    from negotiation.output import write_atomic
+    from negotiation.scenario import load_scenario
+    from negotiation.skeleton import counterfactual_skeleton
+
+    if os.path.exists(output) and not force:
+        raise click.UsageError(f"{output} exists; use --force to overwrite it")
+    loaded = load_scenario(base)
+    folder = os.path.dirname(os.path.abspath(output))
+    reference = Path(os.path.relpath(os.path.abspath(base), folder)).as_posix()
+    write_atomic(output, counterfactual_skeleton(loaded, reference, at, Path(output)))
+    click.echo(f"wrote {output}: a counterfactual of {loaded.name} diverging at '{at}'")
+
+
+@cli.command()
+@click.argument("kind", type=click.Choice(["model", "scenario"]))
+@OUTPUT
+def schema(kind: str, output: str | None) -> None:
+    """Print the JSON Schema of the model or the scenario file format.
+
+    Editors that read `# yaml-language-server: $schema=...` comments (VS Code's YAML extension,
+    and others) use it to complete and check files as you type. The shipped files carry that
+    comment.
+    """
+    from negotiation.render.data import to_json
+    from negotiation.schema import json_schema
+
+    _emit(to_json(json_schema(kind)), output)
+
+
+@cli.command()
 @FORMAT
 def models(output_format: str) -> None:
     """List the built-in models, by the name a scenario's `model:` uses."""

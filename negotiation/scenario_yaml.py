@@ -13,10 +13,6 @@ from ruamel.yaml import YAML
 
 from negotiation.scenario import Scenario, ScenarioEvent
 
-SCHEMA_COMMENT = (
-    "# yaml-language-server: $schema=https://negotiation.invalid/schema/scenario.json\n"
-)
-
 
 def scenario_data(scenario: Scenario) -> dict[str, Any]:
     """The scenario as plain data in file order, leaving out what has its default value."""

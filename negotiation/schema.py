@@ -8,6 +8,7 @@ give the published JSON Schema (`negotiation schema`).
 from __future__ import annotations
 
 import datetime
+from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
@@ -293,3 +294,23 @@ def _path_in_data(data: Any, loc: list[str | int]) -> list[str | int]:
             break
         path.append(key)
     return path
+
+
+SCHEMA_FOLDER = Path(__file__).parent / "schemas"
+FORMATS: dict[str, type[Spec]] = {"model": ModelSpec, "scenario": ScenarioSpec}
+
+
+def json_schema(kind: str) -> dict[str, Any]:
+    """The JSON Schema of a file format ("model" or "scenario"), for editors and validators."""
+    schema = FORMATS[kind].model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema
+
+
+def schema_comment(kind: str, file: Path) -> str:
+    """The first line of a file of this format: where editors find its schema."""
+    import os
+
+    target = SCHEMA_FOLDER / f"{kind}.schema.json"
+    relative = os.path.relpath(target, file.resolve().parent)
+    return f"# yaml-language-server: $schema={Path(relative).as_posix()}\n"

@@ -31,7 +31,7 @@ def render_trace(trace: Trace, color: bool = False, width: int = WIDTH) -> str:
         where = f", diverging at '{scenario.diverge_at}'" if scenario.diverge_at else ""
         console.print(
             f"extends   {escape(scenario.extends)}: keeps its first {scenario.inherited} "
-            f"events{where}"
+            f"events (marked b){where}"
         )
     if scenario.rationale:
         _rows(console, [("why", escape(scenario.rationale))], indent=0, width=8)
@@ -67,9 +67,9 @@ def _step(console: Console, trace: Trace, number: int, step: TraceStep) -> None:
     params = ", ".join(f"{k}={_plain(step.params[k])}" for k in order if k in step.params)
     call = f"{entry.event}({params})" if params else entry.event
     actor = f"  by {entry.actor}" if entry.actor else ""
-    actor += "  (from the base)" if step.inherited else ""
     date = entry.date if entry.date is not None else "undated"
-    console.print(f"[bold]{number:>3}  {date}  {entry.id}[/]  {escape(call)}{actor}")
+    mark = "b" if step.inherited else " "
+    console.print(f"[bold]{number:>3}{mark} {date}  {entry.id}[/]  {escape(call)}{actor}")
     rows: list[tuple[str, str]] = []
     if step.refusal is not None:
         refusal = step.refusal

@@ -1,0 +1,81 @@
+"""The text of `negotiation compare`: divergence, phase timelines side by side, end states."""
+
+from __future__ import annotations
+
+from rich.markup import escape
+from rich.table import Table
+
+from negotiation.compare import Divergence, PhaseSpan
+from negotiation.render.text import WIDTH, _console, _plain
+from negotiation.trace import TraceStep
+
+
+def render_divergence(result: Divergence, width: int = WIDTH) -> str:
+    console = _console(False, width)
+    a, b = result.a.scenario, result.b.scenario
+    console.print(f"A  {a.name}: {escape(a.title)}")
+    console.print(f"B  {b.name}: {escape(b.title)}")
+    console.print()
+    if result.index is None:
+        console.print("The histories do not diverge: every step is the same.")
+    else:
+        console.print(f"[bold]First divergence[/] at step {result.index + 1}:")
+        console.print(f"  A  {escape(_describe(result.first_a))}")
+        console.print(f"  B  {escape(_describe(result.first_b))}")
+    console.print()
+    console.print("[bold]Phases[/] (whole days in each; a range where the dates are ranges)")
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    for side in ("A", "B"):
+        table.add_column(f"{side} phase")
+        table.add_column("from")
+        table.add_column("days", justify="right")
+    rows = max(len(result.timeline_a), len(result.timeline_b))
+    for number in range(rows):
+        cells: list[str] = []
+        for spans in (result.timeline_a, result.timeline_b):
+            cells += _span_cells(spans[number] if number < len(spans) else None)
+        table.add_row(*cells)
+    console.print(table)
+    console.print()
+    console.print(f"[bold]End[/]: A in {result.a.final.phase}, B in {result.b.final.phase}")
+    if result.ledger_differences:
+        ledger = Table(box=None, pad_edge=False, show_edge=False)
+        ledger.add_column("variable")
+        ledger.add_column("A", justify="right")
+        ledger.add_column("B", justify="right")
+        for name, (left, right) in result.ledger_differences.items():
+            ledger.add_row(name, _plain(left), _plain(right))
+        console.print(ledger)
+    else:
+        console.print("The ledgers end the same.")
+    for side, trace in (("A", result.a), ("B", result.b)):
+        if trace.refused:
+            refused = ", ".join(
+                f"'{step.entry.id}' ({step.refusal.guard})"
+                for step in trace.refused
+                if step.refusal
+            )
+            console.print(f"Refused in {side}: {escape(refused)}")
+    text: str = console.file.getvalue()  # type: ignore[attr-defined]
+    return "".join(line.rstrip() + "\n" for line in text.splitlines())
+
+
+def _describe(step: TraceStep | None) -> str:
+    if step is None:
+        return "(no more events)"
+    params = ", ".join(f"{k}={_plain(v)}" for k, v in step.params.items())
+    call = f"{step.entry.event}({params})" if params else step.entry.event
+    date = step.entry.date or "undated"
+    outcome = f"→ {step.after.phase}" if step.applied else "refused"
+    return f"{date}  {step.entry.id}  {call}  {outcome}"
+
+
+def _span_cells(span: PhaseSpan | None) -> list[str]:
+    if span is None:
+        return ["", "", ""]
+    if span.days is None:
+        days = ""
+    else:
+        fewest, most = span.days
+        days = str(fewest) if fewest == most else f"{fewest}–{most}"
+    return [span.phase, str(span.start) if span.start else "undated", days]
