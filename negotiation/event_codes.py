@@ -23,10 +23,12 @@ from importlib.resources import files
 from negotiation.errors import FileError, Location, Problem
 
 __all__ = [
+    "Codes",
     "cameo_codes",
     "cameo_name",
     "check_cameo",
     "check_plover",
+    "codes_from",
     "plover_auxiliary_modes",
     "plover_contexts",
     "plover_event_types",
@@ -268,3 +270,59 @@ def _parse_table(
     if problems:
         raise FileError(problems)
     return rows
+
+
+@dataclass(frozen=True)
+class Codes:
+    """An event's codes in the public ontologies: a CAMEO code, a PLOVER type, modes, contexts."""
+
+    cameo: str | None = None
+    plover: str | None = None
+    plover_mode: tuple[str, ...] = ()
+    plover_context: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        parts = []
+        if self.cameo:
+            parts.append(f"CAMEO {self.cameo} ({cameo_name(self.cameo)})")
+        if self.plover:
+            detail = ", ".join([*self.plover_mode, *self.plover_context])
+            parts.append(f"PLOVER {self.plover}" + (f" ({detail})" if detail else ""))
+        return "; ".join(parts)
+
+    def to_data(self) -> dict[str, object]:
+        return {
+            "cameo": self.cameo,
+            "cameo_name": cameo_name(self.cameo) if self.cameo else None,
+            "plover": (
+                {
+                    "event": self.plover,
+                    "mode": list(self.plover_mode),
+                    "context": list(self.plover_context),
+                }
+                if self.plover
+                else None
+            ),
+        }
+
+
+def codes_from(spec: object) -> tuple[Codes, list[tuple[str, tuple[str, ...]]]]:
+    """Codes from a file's `codes:` mapping, and each problem with the keys that locate it.
+
+    `spec` has `cameo` (text or None) and `plover` (None, or with `event`, `mode`, `context`).
+    """
+    problems: list[tuple[str, tuple[str, ...]]] = []
+    cameo = getattr(spec, "cameo", None)
+    if cameo is not None:
+        message = check_cameo(cameo)
+        if message:
+            problems.append((message, ("cameo",)))
+    plover = getattr(spec, "plover", None)
+    codes = Codes(cameo=cameo)
+    if plover is not None:
+        mode, context = _as_list(plover.mode), _as_list(plover.context)
+        message = check_plover(plover.event, mode, context)
+        if message:
+            problems.extend((line, ("plover",)) for line in message.splitlines())
+        codes = Codes(cameo, plover.event, tuple(mode), tuple(context))
+    return codes, problems

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from negotiation.errors import ExpressionError, FileError, Location, Problem
+from negotiation.event_codes import Codes, codes_from
 from negotiation.expressions import (
     BOOL,
     INT,
@@ -110,6 +111,7 @@ class Event:
     title: str = ""
     description: str = ""
     sources: tuple[str, ...] = ()
+    codes: Codes | None = None
 
 
 @dataclass(frozen=True)
@@ -361,6 +363,11 @@ class _Builder:
                 self.problem(
                     self.unknown("source", source, model.sources), *where, "sources", index
                 )
+        codes = None
+        if spec.codes is not None:
+            codes, problems = codes_from(spec.codes)
+            for message, keys in problems:
+                self.problem(message, *where, "codes", *keys)
         if len(self.problems) > before:
             return None
         return Event(
@@ -373,6 +380,7 @@ class _Builder:
             spec.title,
             spec.description,
             tuple(spec.sources),
+            codes,
         )
 
     def expression(

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from negotiation.dates import Date, DateError, parse_date
 from negotiation.errors import ExpressionError, FileError, Location, Problem
+from negotiation.event_codes import Codes, codes_from
 from negotiation.expressions import BOOL, Expression, compile_expression, suggest
 from negotiation.model import Model, Value, build_model, builtin_models, model_path
 from negotiation.schema import FigureSpec, ScenarioSpec, validate
@@ -97,6 +98,7 @@ class ScenarioEvent:
     note: str = ""
     location: Location | None = field(default=None, compare=False)
     figures: Mapping[str, Figure] = field(default_factory=dict)
+    codes: Codes | None = None
 
 
 @dataclass(frozen=True)
@@ -353,6 +355,11 @@ class _Builder:
                         number,
                         "source",
                     )
+            codes = None
+            if entry.codes is not None:
+                codes, problems = codes_from(entry.codes)
+                for message, keys in problems:
+                    self.problem(message, *where, "codes", *keys)
             figures = self.figures(entry.params, sources, *where)
             given = {k: (figures[k].best if k in figures else v) for k, v in entry.params.items()}
             params = self.params(entry.event, given, *where)
@@ -371,6 +378,7 @@ class _Builder:
                     _prose(entry.note),
                     self.document.locate(*where),
                     figures,
+                    codes,
                 )
             )
         return tuple(entries)

@@ -93,6 +93,30 @@ class ParamSpec(Spec):
     description: Text = ""
 
 
+def _cameo_text(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise ValueError(
+            f"write CAMEO codes in quotes, as '0871': YAML reads an unquoted code as the number "
+            f"{value}"
+        )
+    return value
+
+
+class PloverSpec(Spec):
+    event: str = Field(description="one of PLOVER's 16 event types, e.g. RETREAT")
+    mode: str | list[str] | None = Field(None, description="modes of that type, e.g. release")
+    context: str | list[str] | None = Field(None, description="contexts, e.g. military")
+
+
+class CodesSpec(Spec):
+    """An event's codes in the public event ontologies, checked against the shipped lists."""
+
+    cameo: Annotated[str, BeforeValidator(_cameo_text)] | None = Field(
+        None, description="a CAMEO 1.1b3 event code, in quotes: '0871'"
+    )
+    plover: PloverSpec | None = None
+
+
 class GuardSpec(Spec):
     name: Name
     when: RuleText = Field(description="an expression that must be true for the event to fire")
@@ -109,6 +133,7 @@ class EventSpec(Spec):
     guards: list[GuardSpec] = []
     effects: dict[Name, RuleText] = {}
     sources: list[Name] = []
+    codes: CodesSpec | None = Field(None, description="default codes of this event")
 
 
 class InvariantSpec(Spec):
@@ -184,6 +209,7 @@ class EventEntrySpec(Spec):
     claims: list[ClaimSpec] = []
     derived: Text = Field("", description="how a figure was derived from others, if it was")
     note: Text = Field("", description="a teaching note")
+    codes: CodesSpec | None = Field(None, description="codes of this entry (else the event's)")
 
 
 class StartSpec(Spec):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from negotiation.errors import GuardOutcome
+from negotiation.event_codes import Codes
 from negotiation.machine import State, Step
 from negotiation.scenario import Scenario, ScenarioEvent
 
@@ -84,7 +85,7 @@ class Trace:
                 }
                 for sid, s in scenario.sources.items()
             },
-            "steps": [_step_data(step) for step in self.steps],
+            "steps": [_step_data(step, scenario) for step in self.steps],
             "final": {"phase": self.final.phase, "ledger": dict(self.final.ledger)},
             "expect": {
                 "checked": scenario.expect is not None,
@@ -95,8 +96,9 @@ class Trace:
         }
 
 
-def _step_data(step: TraceStep) -> dict[str, Any]:
+def _step_data(step: TraceStep, scenario: Scenario) -> dict[str, Any]:
     entry = step.entry
+    codes = codes_of(scenario, entry)
     guards = step.step.guards if step.step else (step.refusal.outcomes if step.refusal else ())
     return {
         "id": entry.id,
@@ -116,6 +118,7 @@ def _step_data(step: TraceStep) -> dict[str, Any]:
             for name, figure in entry.figures.items()
         },
         "inherited": step.inherited,
+        "codes": codes.to_data() if codes else None,
         "actor": entry.actor,
         "phase_before": step.before.phase,
         "phase_after": step.after.phase,
@@ -146,3 +149,11 @@ def _step_data(step: TraceStep) -> dict[str, Any]:
         "derived": entry.derived or None,
         "note": entry.note or None,
     }
+
+
+def codes_of(scenario: Scenario, entry: ScenarioEvent) -> Codes | None:
+    """The entry's own codes, else its event's default codes in the model."""
+    if entry.codes is not None:
+        return entry.codes
+    event = scenario.model.events.get(entry.event)
+    return event.codes if event else None

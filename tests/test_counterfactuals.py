@@ -254,6 +254,8 @@ def test_new_at_an_unknown_event_suggests_one(tmp_path):
 
 @pytest.mark.parametrize("kind", ["model", "scenario"])
 def test_shipped_schema_is_the_one_the_program_prints(kind):
+    # after changing negotiation/schema.py, regenerate with:
+    #   negotiation schema model -o negotiation/schemas/model.schema.json (and scenario)
     shipped = ROOT / "negotiation" / "schemas" / f"{kind}.schema.json"
     assert json.loads(shipped.read_text(encoding="utf-8")) == json_schema(kind)
     assert json.loads(invoke("schema", kind).stdout) == json_schema(kind)
@@ -269,3 +271,38 @@ SHIPPED = [
 def test_shipped_files_start_with_their_schema_comment(path, kind):
     first = path.read_text(encoding="utf-8").splitlines()[0] + "\n"
     assert first == schema_comment(kind, path)
+
+
+def test_event_codes_default_from_the_model_and_show_in_the_output():
+    data = json.loads(invoke("run", GAZA, "--format", "json").stdout)
+    codes = {step["id"]: step["codes"] for step in data["steps"]}
+    assert codes["phase_one_begins"]["cameo"] == "0871"
+    assert codes["phase_one_begins"]["plover"] == {
+        "event": "RETREAT",
+        "mode": ["ceasefire"],
+        "context": [],
+    }
+    # the announcement declares a ceasefire: the scenario codes it CONCEDE, not RETREAT
+    assert codes["deal_announced"]["plover"]["event"] == "CONCEDE"
+    assert codes["toll_since_strikes_resumed"] is None
+
+
+@pytest.mark.parametrize(
+    ("codes", "message"),
+    [
+        ("{cameo: '0875'}", "unknown CAMEO code '0875'; did you mean"),
+        ("{cameo: 871}", "write CAMEO codes in quotes"),
+        ("{plover: {event: CONCEDE, mode: ceasefire}}", "it is a mode of RETREAT"),
+        ("{plover: {event: AGRE}}", "unknown PLOVER event type 'AGRE'; did you mean 'AGREE'"),
+    ],
+    ids=["unknown-cameo", "unquoted-cameo", "mode-of-another-type", "unknown-plover-type"],
+)
+def test_bad_event_codes_are_located_errors(tmp_path, codes, message):
+    extra = (
+        f"  - id: extra\n    date: 2025-01-04\n    event: mediators_withdraw\n    codes: {codes}\n"
+    )
+    path = write(tmp_path, "s.yaml", BASE + extra)
+    result = invoke("check", path)
+    assert result.exit_code == 2
+    assert f"{path}:11:" in result.stderr
+    assert message in result.stderr

@@ -12,7 +12,7 @@ from rich.table import Table
 from negotiation.model import Model, Value
 from negotiation.scenario import Claim, Figure
 from negotiation.sensitivity import Sensitivity
-from negotiation.trace import Trace, TraceStep
+from negotiation.trace import Trace, TraceStep, codes_of
 
 WIDTH = 100
 
@@ -96,6 +96,9 @@ def _step(console: Console, trace: Trace, number: int, step: TraceStep) -> None:
         rows.append(("changed", " · ".join(changes) if changes else "nothing"))
         if step.step is not None and step.step.guards:
             rows.append(("guards", ", ".join(f"{o.guard} ✓" for o in step.step.guards)))
+    codes = codes_of(trace.scenario, entry)
+    if codes is not None:
+        rows.append(("codes", escape(str(codes))))
     for name, figure in entry.figures.items():
         rows.append(("figure", escape(_figure(trace, name, figure))))
     for claim in entry.claims:
