@@ -6,8 +6,8 @@ Sybil collects the Markdown files. Two kinds of fenced block are checked:
   prompts is a doctest);
 - ```console blocks hold shell sessions: each `$ command` (with its `> ` continuation lines)
   is run by bash in a scratch folder holding copies of `scenarios/`, `tests/benchmarks/` and
-  `docs/examples/` (as `examples/`), and what it prints (stdout then stderr) must match the
-  lines that follow, with `...` matching anything, as in doctest.
+  `docs/examples/` (as `examples/`), and what it prints (stdout and stderr, interleaved) must
+  match the lines that follow, with `...` matching anything, as in doctest.
 
 Blocks in other languages (```sh for the README's install commands, ```yaml) are shown, not run:
 the install commands are run verbatim by .ci/run.
@@ -72,12 +72,13 @@ def evaluate_console(example: Example) -> str | None:
             ["bash", "-c", command],
             cwd=example.namespace["scratch"],
             env=environment,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,  # interleaved, as a terminal shows them
             text=True,
             timeout=120,
             check=False,
         )
-        got = "\n".join(line.rstrip() for line in (result.stdout + result.stderr).splitlines())
+        got = "\n".join(line.rstrip() for line in result.stdout.splitlines())
         want = "\n".join(line.rstrip() for line in expected.splitlines()).strip("\n")
         if not _CHECKER.check_output(want + "\n", got.strip("\n") + "\n", doctest.ELLIPSIS):
             return f"$ {command}\n--- expected ---\n{want}\n--- got ---\n{got}\n"
