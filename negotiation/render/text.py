@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
+import textwrap
 from collections.abc import Mapping
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from negotiation.model import Model, Value
 from negotiation.scenario import Claim, Figure
@@ -111,14 +113,21 @@ def _step(console: Console, trace: Trace, number: int, step: TraceStep) -> None:
 
 
 def _rows(console: Console, rows: list[tuple[str, str]], indent: int = 3, width: int = 7) -> None:
-    grid = Table.grid(padding=(0, 2, 0, 0))
-    if indent:
-        grid.add_column(width=indent)
-    grid.add_column(width=width, no_wrap=True)
-    grid.add_column(overflow="fold")
+    """Label-and-text rows, the text wrapped with a hanging indent under itself.
+
+    Labels may carry markup (colour); texts are markup too but are wrapped as their plain words.
+    """
+    lead = " " * (indent + 2) if indent else ""
+    hang = " " * (len(lead) + width + 2)
+    room = max(console.width - len(hang), 20)
     for label, text in rows:
-        grid.add_row(*([""] if indent else []), label, text)
-    console.print(grid)
+        plain_label = Text.from_markup(label).plain
+        words = Text.from_markup(text).plain
+        lines = textwrap.wrap(words, room, break_on_hyphens=False) or [""]
+        gap = " " * (width - len(plain_label) + 2)
+        console.print(f"{lead}{label}{gap}{escape(lines[0])}", soft_wrap=True)
+        for line in lines[1:]:
+            console.print(f"{hang}{escape(line)}", soft_wrap=True)
 
 
 def _figure(trace: Trace, name: str, figure: Figure) -> str:
