@@ -13,14 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from negotiation.dates import Date, DateError, parse_date
 from negotiation.errors import ExpressionError, FileError, Location, Problem
 from negotiation.event_codes import Codes, codes_from
 from negotiation.expressions import BOOL, Expression, compile_expression, suggest
+from negotiation.figures import Figure, build_figures
 from negotiation.model import Model, Value, build_model, builtin_models, model_path
-from negotiation.schema import FigureSpec, ScenarioSpec, validate
+from negotiation.schema import ScenarioSpec, validate
 from negotiation.yamlfile import Document, Key, read_document
 
 
@@ -38,40 +37,6 @@ class Source:
     def grade(self) -> str:
         """The Admiralty grade, as analysts write it (B2), or '' if not graded."""
         return f"{self.reliability or ''}{self.credibility or ''}"
-
-
-@dataclass(frozen=True)
-class FigureValue:
-    source: str
-    by: str
-    value: int
-
-
-@dataclass(frozen=True)
-class Figure:
-    """A parameter whose value is uncertain or contested: the value used, its range, sources."""
-
-    best: int
-    low: int | None = None
-    high: int | None = None
-    values: tuple[FigureValue, ...] = ()
-    derived: str = ""
-
-    @property
-    def contested(self) -> bool:
-        """Whether replays could differ: a range, or sources that disagree."""
-        spread = {v.value for v in self.values} | {self.best}
-        return len(spread) > 1 or self.extremes() != (self.best,)
-
-    def extremes(self) -> tuple[int, ...]:
-        """The distinct values a sensitivity replay tries: low and high where given."""
-        found = {self.best}
-        found.update(v for v in (self.low, self.high) if v is not None)
-        found.update(v.value for v in self.values)
-        return tuple(sorted(found))
-
-    def from_source(self, source: str) -> int | None:
-        return next((v.value for v in self.values if v.source == source), None)
 
 
 @dataclass(frozen=True)
@@ -387,41 +352,11 @@ class _Builder:
         self, given: Mapping[str, Any], sources: Mapping[str, Source], *where: Key
     ) -> dict[str, Figure]:
         """The parameters written as figures (a mapping with `best`), checked."""
-        figures = {}
-        for name, value in given.items():
-            if not isinstance(value, dict):
-                continue
-            at = (*where, "params", name)
-            try:
-                spec = FigureSpec.model_validate(value)
-            except ValidationError as error:
-                first = error.errors(include_url=False)[0]
-                field_path = ".".join(str(part) for part in first["loc"])
-                shown = f"{field_path}: " if field_path else ""
-                message = f"figure '{name}': {shown}{first['msg']}"
-                self.problem(message, *at)
-                continue
-            low = spec.low if spec.low is not None else spec.best
-            high = spec.high if spec.high is not None else spec.best
-            if not low <= spec.best <= high:
-                self.problem(
-                    f"figure '{name}': best ({spec.best}) must lie between low ({low}) "
-                    f"and high ({high})",
-                    *at,
-                    "best",
-                )
-            for number, item in enumerate(spec.values):
-                if item.source not in sources:
-                    self.problem(
-                        self.unknown("source", item.source, sources),
-                        *at,
-                        "values",
-                        number,
-                        "source",
-                    )
-            values = tuple(FigureValue(v.source, v.by, v.value) for v in spec.values)
-            figures[name] = Figure(spec.best, spec.low, spec.high, values, _prose(spec.derived))
-        return figures
+
+        def report(message: str, *keys: Key) -> None:
+            self.problem(message, *where, "params", *keys)
+
+        return build_figures(given, sources, report)
 
     def params(self, event: str, given: Mapping[str, Any], *where: Key) -> dict[str, Value] | None:
         definition = self.model.events.get(event)

@@ -11,8 +11,9 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from negotiation.figures import Figure
 from negotiation.model import Model, Value
-from negotiation.scenario import Claim, Figure
+from negotiation.scenario import Claim
 from negotiation.sensitivity import Sensitivity
 from negotiation.trace import Trace, TraceStep, codes_of
 
