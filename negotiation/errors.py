@@ -26,6 +26,10 @@ class Location:
         return Location(self.file, self.line, self.column + columns)
 
 
+MAX_MESSAGE = 300
+MAX_PROBLEMS = 100
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with a file, at one place."""
@@ -34,7 +38,19 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.location}: {self.message}"
+        return f"{self.location}: {printable(self.message)}"
+
+
+def printable(text: str, limit: int = MAX_MESSAGE) -> str:
+    """`text` on one line: control characters escaped, and cut short if it is very long.
+
+    Messages quote names and values from the file, which may hold line breaks or run to
+    megabytes; a message is one line of a terminal.
+    """
+    shown = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+    if len(shown) > limit:
+        shown = shown[: limit - 1] + f"… ({len(shown):,} characters in all)"
+    return shown
 
 
 class NegotiationError(Exception):
@@ -42,11 +58,31 @@ class NegotiationError(Exception):
 
 
 class FileError(NegotiationError):
-    """A model or scenario file is unreadable or invalid; carries every problem found."""
+    """A model or scenario file is unreadable or invalid; carries every problem found.
+
+    At most MAX_PROBLEMS are kept: past that many, a file is not worth reading problem by
+    problem, and a huge one could take minutes to report in full.
+    """
 
     def __init__(self, problems: Sequence[Problem]) -> None:
-        self.problems = tuple(sorted(problems, key=_problem_order))
+        ordered = sorted(problems, key=_problem_order)
+        if len(ordered) > MAX_PROBLEMS:
+            more = len(ordered) - MAX_PROBLEMS
+            last = ordered[MAX_PROBLEMS - 1].location
+            ordered = ordered[:MAX_PROBLEMS]
+            ordered.append(Problem(last, f"... and {more:,} more problems not shown"))
+        self.problems = tuple(ordered)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class TooManyProblems(FileError):
+    """Raised by a checker as soon as it has MAX_PROBLEMS problems: it stops looking."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        ordered = sorted(problems, key=_problem_order)[: MAX_PROBLEMS - 1]
+        last = ordered[-1].location
+        stopped = Problem(last, f"stopped after {MAX_PROBLEMS} problems; there may be more")
+        super().__init__([*ordered, stopped])
 
 
 def _problem_order(problem: Problem) -> tuple[str, int, int]:

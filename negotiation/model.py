@@ -12,7 +12,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from negotiation.errors import ExpressionError, FileError, Location, Problem
+from negotiation.errors import (
+    MAX_PROBLEMS,
+    ExpressionError,
+    FileError,
+    Location,
+    Problem,
+    TooManyProblems,
+)
 from negotiation.event_codes import Codes, codes_from
 from negotiation.expressions import (
     BOOL,
@@ -197,6 +204,11 @@ class _Builder:
 
     def problem(self, message: str, *keys: str | int, on_key: bool = False) -> None:
         self.problems.append(Problem(self.document.locate(*keys, on_key=on_key), message))
+        self.check_count()
+
+    def check_count(self) -> None:
+        if len(self.problems) >= MAX_PROBLEMS:
+            raise TooManyProblems(self.problems)
 
     def build(self) -> Model:
         spec = self.spec
@@ -391,6 +403,7 @@ class _Builder:
         except ExpressionError as error:
             location = self.document.locate_within(*where, offset=error.offset)
             self.problems.append(Problem(location, error.message))
+            self.check_count()
             return None
 
     def duplicates(self, names: list[str], what: str, *where: str | int) -> None:

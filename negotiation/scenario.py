@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from negotiation.dates import Date, DateError, parse_date
-from negotiation.errors import ExpressionError, FileError, Location, Problem
+from negotiation.errors import (
+    MAX_PROBLEMS,
+    ExpressionError,
+    FileError,
+    Location,
+    Problem,
+    TooManyProblems,
+)
 from negotiation.event_codes import Codes, codes_from
 from negotiation.expressions import BOOL, Expression, compile_expression, suggest
 from negotiation.figures import Figure, build_figures
@@ -113,6 +120,10 @@ def build_scenario(document: Document, folder: Path, chain: tuple[Path, ...] = (
     """
     from negotiation.counterfactual import apply_overrides, load_base
 
+    data = document.data
+    if isinstance(data, dict) and "phases" in data and "scenario" not in data:
+        message = "this is a model file, not a scenario (check it with `negotiation check`)"
+        raise FileError([Problem(document.locate(), message)])
     spec = validate(document, ScenarioSpec)
     base = load_base(document, spec, folder, chain) if spec.extends else None
     if spec.model is not None:
@@ -159,6 +170,11 @@ class _Builder:
 
     def problem(self, message: str, *keys: Key, on_key: bool = False) -> None:
         self.problems.append(Problem(self.document.locate(*keys, on_key=on_key), message))
+        self.check_count()
+
+    def check_count(self) -> None:
+        if len(self.problems) >= MAX_PROBLEMS:
+            raise TooManyProblems(self.problems)
 
     def build(self) -> Scenario:
         spec, model, base = self.spec, self.model, self.base
@@ -412,6 +428,7 @@ class _Builder:
                     "expect", "holds", index, offset=error.offset
                 )
                 self.problems.append(Problem(location, error.message))
+                self.check_count()
         return Expectation(spec.phase, ledger, tuple(holds))
 
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from negotiation.errors import FileError, Problem
+from negotiation.errors import MAX_PROBLEMS, FileError, Problem
 from negotiation.expressions import suggest
 from negotiation.yamlfile import Document
 
@@ -280,7 +280,8 @@ def validate(document: Document, spec: type[S]) -> S:
     try:
         return spec.model_validate(document.data)
     except ValidationError as error:
-        problems = [_problem(document, item) for item in error.errors(include_url=False)]
+        errors = error.errors(include_url=False)
+        problems = [_problem(document, item) for item in errors[:MAX_PROBLEMS]]
         raise FileError(problems) from None
 
 
@@ -291,7 +292,10 @@ def _problem(document: Document, item: Any) -> Problem:
     dotted = ".".join(str(part) for part in loc) or "file"
     if kind == "extra_forbidden":
         name = str(loc[-1])
-        message = f"unknown field '{name}'" + suggest(name, FIELD_NAMES)
+        if name in FIELD_NAMES:
+            message = f"'{name}' is not a field here"
+        else:
+            message = f"unknown field '{name}'" + suggest(name, FIELD_NAMES)
         return Problem(document.locate(*path, on_key=True), message)
     if kind == "missing":
         return Problem(document.locate(*path), f"missing required field '{dotted}'")

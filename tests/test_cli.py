@@ -166,3 +166,9 @@ def test_installed_command_runs_as_a_real_process():
     )
     assert missing.returncode == 2
     assert missing.stderr == "no-such-file.yaml:1:1: no such file\n"
+
+
+def test_running_a_model_file_says_it_is_a_model():
+    result = invoke("run", str(ROOT / "negotiation" / "models" / "gaza_truce.yaml"))
+    assert result.exit_code == 2
+    assert "this is a model file, not a scenario" in result.stderr
