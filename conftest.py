@@ -94,3 +94,11 @@ pytest_collect_file = Sybil(
     setup=_setup,
     teardown=_teardown,
 ).pytest()
+
+
+def pytest_addoption(parser: Any) -> None:
+    parser.addoption(
+        "--regenerate-golden",
+        action="store_true",
+        help="rewrite the golden files in tests/golden/ from the current output (review the diff)",
+    )
