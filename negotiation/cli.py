@@ -51,7 +51,7 @@ class _Group(click.Group):
             ctx.exit(EXIT_BAD_INPUT)
         except NegotiationError as error:
             _debug(debug)
-            click.echo(f"error: {error}", err=True)
+            click.echo(f"Error: {error}", err=True)
             ctx.exit(EXIT_BAD_INPUT)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
@@ -59,7 +59,7 @@ class _Group(click.Group):
         except OSError as error:
             _debug(debug)
             where = f"{error.filename}: " if error.filename else ""
-            click.echo(f"error: {where}{error.strerror or error}", err=True)
+            click.echo(f"Error: {where}{error.strerror or error}", err=True)
             ctx.exit(EXIT_BAD_INPUT)
 
 
@@ -130,12 +130,30 @@ def run(
     from negotiation.scenario import load_scenario
 
     loaded = load_scenario(scenario)
-    if trust is not None and trust not in loaded.sources:
-        hint = suggest(trust, list(loaded.sources))
-        raise click.BadParameter(
-            f"the scenario has no source '{trust}'{hint}", param_hint="--source"
+    if trust is not None:
+        giving = sorted(
+            {v.source for e in loaded.events for f in e.figures.values() for v in f.values}
         )
+        if trust not in loaded.sources:
+            hint = suggest(trust, list(loaded.sources)) or (
+                "; its sources are " + ", ".join(loaded.sources) if loaded.sources else ""
+            )
+            raise click.BadParameter(
+                f"the scenario has no source '{trust}'{hint}", param_hint="--source"
+            )
+        if trust not in giving:
+            which = ", ".join(giving) if giving else "none"
+            raise click.BadParameter(
+                f"'{trust}' gives no figure in this scenario, so trusting it changes nothing "
+                f"(sources that give figures: {which})",
+                param_hint="--source",
+            )
     if sensitivity:
+        if trust is not None or on_refused != "stop":
+            raise click.UsageError(
+                "--sensitivity replays every figure's values itself, recording refusals and "
+                "going on; it takes neither --source nor --on-refused"
+            )
         from negotiation.sensitivity import sensitivity as vary
 
         result = vary(loaded)
@@ -148,6 +166,8 @@ def run(
 
             text = render_sensitivity(result, width=_width(output))
         _emit(text, output)
+        if not result.baseline.ok:
+            click.get_current_context().exit(EXIT_FAILED)
         return
     trace = replay(loaded, on_refused="skip" if on_refused == "skip" else "stop", source=trust)
     if output_format == "json":
@@ -177,13 +197,19 @@ def compare(first: str, second: str, output_format: str, output: str | None) -> 
 
     \b
     Example:
-      negotiation compare scenarios/gaza-2025.yaml scenarios/what-if-doha-succeeds.yaml
+      negotiation compare scenarios/gaza-2025.yaml scenarios/what-if-doha-talks-succeed.yaml
     """
     from negotiation.compare import compare as diverge
     from negotiation.replay import replay
     from negotiation.scenario import load_scenario
 
-    traces = [replay(load_scenario(path), on_refused="skip") for path in (first, second)]
+    scenarios = [load_scenario(path) for path in (first, second)]
+    if scenarios[0].model.name != scenarios[1].model.name:
+        raise click.UsageError(
+            f"A uses the model {scenarios[0].model.name} and B {scenarios[1].model.name}: "
+            "only histories of one model can be compared"
+        )
+    traces = [replay(scenario, on_refused="skip") for scenario in scenarios]
     result = diverge(*traces)
     if output_format == "json":
         from negotiation.render.data import to_json
@@ -289,22 +315,37 @@ def models(output_format: str) -> None:
     help="Test the model's invariants and properties with hypothesis (one model: FILE is a "
     "built-in name or a path).",
 )
-@click.option("--examples", default=1000, show_default=True, help="Histories to try.")
-@click.option("--steps", default=30, show_default=True, help="Most events in one history.")
-@click.option("--seed", default=0, show_default=True, help="The seed: the same seed, the same run.")
+@click.option(
+    "--examples",
+    type=click.IntRange(min=1),
+    help="With --properties: histories to try.  [default: 1000]",
+)
+@click.option(
+    "--steps",
+    type=click.IntRange(min=1),
+    help="With --properties: most events in one history (at least one).  [default: 30]",
+)
+@click.option(
+    "--seed",
+    type=int,
+    help="With --properties: the seed; the same seed, the same run. [default: 0]",
+)
 @click.option(
     "--counterexample",
     type=click.Path(dir_okay=False),
-    help="Where to write a counterexample as a scenario  [default: MODEL-counterexample.yaml]",
+    help="With --properties: where to write a counterexample as a scenario  "
+    "[default: MODEL-counterexample.yaml]",
 )
+@click.option("--force", is_flag=True, help="Overwrite an existing counterexample file.")
 @FORMAT
 def check(
     files: tuple[str, ...],
     properties: bool,
-    examples: int,
-    steps: int,
-    seed: int,
+    examples: int | None,
+    steps: int | None,
+    seed: int | None,
     counterexample: str | None,
+    force: bool,
     output_format: str,
 ) -> None:
     """Validate model and scenario files, or test a model's rules with --properties.
@@ -328,8 +369,28 @@ def check(
     if properties:
         if len(files) != 1:
             raise click.UsageError("--properties takes one model")
-        code = _check_properties(files[0], examples, steps, seed, counterexample, output_format)
+        code = _check_properties(
+            files[0],
+            1000 if examples is None else examples,
+            30 if steps is None else steps,
+            0 if seed is None else seed,
+            counterexample,
+            force,
+            output_format,
+        )
     else:
+        given = [
+            name
+            for name, value in (
+                ("--examples", examples),
+                ("--steps", steps),
+                ("--seed", seed),
+                ("--counterexample", counterexample),
+            )
+            if value is not None
+        ]
+        if given or force:
+            raise click.UsageError(f"{', '.join(given) or '--force'} needs --properties")
         code = _check_files(files, output_format)
     if code:
         click.get_current_context().exit(code)
@@ -354,7 +415,13 @@ def _check_files(files: tuple[str, ...], output_format: str) -> int:
 
 
 def _check_properties(
-    name: str, examples: int, steps: int, seed: int, counterexample: str | None, output_format: str
+    name: str,
+    examples: int,
+    steps: int,
+    seed: int,
+    counterexample: str | None,
+    force: bool,
+    output_format: str,
 ) -> int:
     import os
 
@@ -365,11 +432,16 @@ def _check_properties(
     from negotiation.render.data import to_json
 
     model = load_model(name)
+    target = counterexample or f"{model.name}-counterexample.yaml"
+    if os.path.exists(target) and not force:
+        raise click.UsageError(
+            f"{target} exists; give another --counterexample file, or --force to overwrite it"
+        )
     with _progress(examples) as advance:
         report = check_properties(model, examples, steps, seed, advance)
-    written = None
+    written: str | None = None
     if report.failure is not None:
-        written = counterexample or f"{model.name}-counterexample.yaml"
+        written = target
         if name in builtin_models() and not os.path.exists(name):
             reference = name
         else:
@@ -421,9 +493,12 @@ def _emit(text: str, output: str | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI and return its exit code."""
+    """Run the CLI and return its exit code. `--debug` may stand anywhere on the line."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if "--debug" in args:
+        args = ["--debug", *(arg for arg in args if arg != "--debug")]
     try:
-        cli.main(args=argv, prog_name="negotiation")
+        cli.main(args=args, prog_name="negotiation")
     except SystemExit as exit_:
         return exit_.code if isinstance(exit_.code, int) else EXIT_FAILED
     return 0

@@ -45,6 +45,18 @@ class Divergence:
     ledger_differences: dict[str, tuple[Value, Value]]
 
     @property
+    def only_a(self) -> list[str]:
+        """The ids of A's events that B does not have (a counterfactual drops its base's events
+        from the divergence on, reports among them: their effects are missing from B too)."""
+        ids = {step.entry.id for step in self.b.steps}
+        return [step.entry.id for step in self.a.steps if step.entry.id not in ids]
+
+    @property
+    def only_b(self) -> list[str]:
+        ids = {step.entry.id for step in self.a.steps}
+        return [step.entry.id for step in self.b.steps if step.entry.id not in ids]
+
+    @property
     def first_a(self) -> TraceStep | None:
         return _at(self.a, self.index)
 
@@ -69,6 +81,8 @@ class Divergence:
                 "a": [_span_data(span) for span in self.timeline_a],
                 "b": [_span_data(span) for span in self.timeline_b],
             },
+            "only_in_a": self.only_a,
+            "only_in_b": self.only_b,
             "final": {"a": self.a.final.phase, "b": self.b.final.phase},
             "ledger_differences": {
                 name: [a, b] for name, (a, b) in self.ledger_differences.items()

@@ -7,7 +7,9 @@ Every date becomes an earliest and a latest possible day; ordering checks use th
 
 from __future__ import annotations
 
+import calendar
 import datetime
+import re
 from dataclasses import dataclass
 
 from negotiation.errors import NegotiationError
@@ -49,7 +51,37 @@ def parse_date(text: str) -> Date:
         if days[0] > days[-1]:
             raise DateError(f"'{text}' ends before it begins")
         return Date(days[0], days[-1], text)
+    unspecified = _unspecified(text)
+    if unspecified is not None:
+        return unspecified
     return _parse_edtf(text)
+
+
+_UNSPECIFIED = re.compile(r"(\d{4})-([\dX]{2})(?:-([\dX]{2}))?")
+
+
+def _unspecified(text: str) -> Date | None:
+    """EDTF's unspecified digits in the month or day (`2025-03-2X`, `2025-0X`), which the edtf
+    package does not read: the earliest and latest real days the pattern allows."""
+    match = _UNSPECIFIED.fullmatch(text)
+    if match is None or "X" not in text:
+        return None
+    year = int(match[1])
+    month_pattern, day_pattern = match[2], match[3] or "XX"
+
+    def fits(number: int, pattern: str) -> bool:
+        return all(p in ("X", d) for p, d in zip(pattern, f"{number:02d}", strict=True))
+
+    days = [
+        datetime.date(year, month, day)
+        for month in range(1, 13)
+        if fits(month, month_pattern)
+        for day in range(1, calendar.monthrange(year, month)[1] + 1)
+        if fits(day, day_pattern)
+    ]
+    if not days:
+        raise DateError(f"'{text}' allows no real day")
+    return Date(days[0], days[-1], text)
 
 
 def _plain_day(text: str) -> bool:

@@ -100,7 +100,12 @@ def check_file(path_or_name: str) -> FileCheck:
     try:
         if isinstance(data, dict) and "scenario" in data:
             scenario = build_scenario(document, path.parent)
-            return FileCheck(document.path, "scenario", scenario.name)
+            findings = tuple(
+                Problem(document.locate(key), f"warning: the {key} still says TODO")
+                for key in ("title", "rationale", "description")
+                if "TODO" in str(data.get(key, ""))
+            )
+            return FileCheck(document.path, "scenario", scenario.name, findings=findings)
         model = build_model(document)
     except FileError as error:
         kind = "scenario" if isinstance(data, dict) and "scenario" in data else "model"

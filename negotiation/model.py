@@ -192,6 +192,10 @@ def load_model(name_or_path: str | Path) -> Model:
 
 def build_model(document: Document) -> Model:
     """Check a parsed model file and build the Model; every problem is reported at once."""
+    data = document.data
+    if isinstance(data, dict) and "scenario" in data and "phases" not in data:
+        message = "this is a scenario file, not a model (replay it with `negotiation run`)"
+        raise FileError([Problem(document.locate(), message)])
     spec = validate(document, ModelSpec)
     return _Builder(document, spec).build()
 

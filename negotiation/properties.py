@@ -92,7 +92,10 @@ def check_history(
     `machine`, if given, is reused for the searches of `stays_reachable` (its state is lost).
     """
     for prop in model.properties:
-        violation = check_property(prop, model, states, events, machine)
+        try:
+            violation = check_property(prop, model, states, events, machine)
+        except ZeroDivisionError:
+            violation = Violation(prop.name, len(states) - 1, "a condition divides by zero")
         if violation is not None:
             return violation
     return None

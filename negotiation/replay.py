@@ -108,7 +108,12 @@ def check_expectations(scenario: Scenario, final: State) -> tuple[str, ...]:
         if got != wanted:
             failures.append(f"{name}: expected {wanted!r}, got {got!r}")
     for expression in expect.holds:
-        if not expression(final.ledger, {}, final.phase):
+        try:
+            held = expression(final.ledger, {}, final.phase)
+        except ZeroDivisionError:
+            failures.append(f"expected {expression.text} to hold, but it divides by zero")
+            continue
+        if not held:
             values = expression.values(final.ledger, {}, final.phase)
             shown = ", ".join(f"{k}={v!r}" for k, v in values.items())
             failures.append(f"expected {expression.text} to hold ({shown})")

@@ -344,6 +344,8 @@ class _Builder:
             figures = self.figures(entry.params, sources, *where)
             given = {k: (figures[k].best if k in figures else v) for k, v in entry.params.items()}
             params = self.params(entry.event, given, *where)
+            if params is not None:
+                self.figure_bounds(entry.event, figures, *where)
             if (entry.date is not None and date is None) or params is None:
                 continue
             claims = tuple(Claim(c.by, c.source, c.stance, _prose(c.says)) for c in entry.claims)
@@ -373,6 +375,19 @@ class _Builder:
             self.problem(message, *where, "params", *keys)
 
         return build_figures(given, sources, report)
+
+    def figure_bounds(self, event: str, figures: Mapping[str, Figure], *where: Key) -> None:
+        """Every value a figure can take must fit its parameter, as its `best` must."""
+        definition = self.model.events[event]
+        for name, figure in figures.items():
+            param = definition.params.get(name)
+            if param is None:
+                continue
+            for value in figure.extremes():
+                error = param.check(value)
+                if error:
+                    self.problem(f"figure '{name}': {error}", *where, "params", name)
+                    break
 
     def params(self, event: str, given: Mapping[str, Any], *where: Key) -> dict[str, Value] | None:
         definition = self.model.events.get(event)

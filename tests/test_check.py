@@ -71,6 +71,7 @@ def test_same_seed_gives_the_same_report(tmp_path):
         "7",
         "--counterexample",
         str(tmp_path / "c.yaml"),
+        "--force",
     ]
     assert invoke(*args).stdout == invoke(*args).stdout
     assert json.loads(invoke(*args).stdout)["seed"] == 7

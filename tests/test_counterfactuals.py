@@ -58,7 +58,7 @@ def test_compare_names_the_first_divergence_and_end_differences():
     cf = SCENARIOS / "what-if-phase-two-talks-in-february.yaml"
     result = invoke("compare", GAZA, cf)
     assert result.exit_code == 0
-    assert "First divergence at step 7:" in result.stdout
+    assert "First divergence at step 8:" in result.stdout
     assert "israel_wants_extension" in result.stdout
     assert "israel_agrees_to_phase_two_talks" in result.stdout
     assert "End: A in mediated_talks, B in phase_one" in result.stdout
@@ -67,7 +67,7 @@ def test_compare_names_the_first_divergence_and_end_differences():
 def test_compare_json_gives_divergence_timelines_and_ledger_differences():
     cf = SCENARIOS / "what-if-doha-talks-succeed.yaml"
     data = json.loads(invoke("compare", GAZA, cf, "--format", "json").stdout)
-    assert data["first_divergence"]["index"] == 19
+    assert data["first_divergence"]["index"] == 20
     assert data["first_divergence"]["a"] is None
     assert data["first_divergence"]["b"]["id"] == "israel_accepts_phase_two"
     assert data["final"] == {"a": "mediated_talks", "b": "end_of_war"}
@@ -217,9 +217,13 @@ def test_sensitivity_reports_which_conclusions_rest_on_a_figure(tmp_path):
 def test_sensitivity_on_the_documented_scenario_reports_each_uncertain_figure():
     result = invoke("run", GAZA, "--sensitivity")
     assert result.exit_code == 0
-    assert "returned_outside_phase_one.bodies" in result.stdout
     assert "phase_one_exchanges.bodies" in result.stdout
-    assert "No conclusion rests on these figures." in result.stdout
+    assert "at 32 (high): nothing changes" in result.stdout
+    assert "at 16 (high): 3 conclusion(s) change" in result.stdout
+    assert (
+        "Conclusions rest on: held_before_the_war.count, returned_outside_phase_one.hostages."
+        in result.stdout
+    )
 
 
 def test_figure_outside_its_range_is_a_located_error(tmp_path):
@@ -276,14 +280,16 @@ def test_shipped_files_start_with_their_schema_comment(path, kind):
 def test_event_codes_default_from_the_model_and_show_in_the_output():
     data = json.loads(invoke("run", GAZA, "--format", "json").stdout)
     codes = {step["id"]: step["codes"] for step in data["steps"]}
-    assert codes["phase_one_begins"]["cameo"] == "0871"
+    # carried out, not declared: PLOVER's RETREAT; CAMEO has only "declare truce" (0871)
+    assert codes["phase_one_begins"]["cameo"] is None
     assert codes["phase_one_begins"]["plover"] == {
         "event": "RETREAT",
         "mode": ["ceasefire"],
         "context": [],
     }
-    # the announcement declares a ceasefire: the scenario codes it CONCEDE, not RETREAT
+    # the announcement declares a ceasefire: the scenario codes it CONCEDE and 0871
     assert codes["deal_announced"]["plover"]["event"] == "CONCEDE"
+    assert codes["deal_announced"]["cameo"] == "0871"
     assert codes["toll_since_strikes_resumed"] is None
 
 

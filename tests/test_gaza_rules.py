@@ -261,7 +261,6 @@ FIRES = [
             "strikes_ongoing": (True, False),
             "rocket_fire": (True, False),
             "aid_entering": (False, True),
-            "crossings_open": (False, True),
         },
     ),
     # talks_stall: phase_one, extended_phase_one, mediated_talks -> stalled_talks
@@ -494,7 +493,7 @@ FIRES_UNGUARDED = [
         "mediated_talks",
         {},
         "threat_made",
-        {"party": "hamas", "threat": "harm_hostages"},
+        {"party": "hamas", "threat": "warning_about_hostages"},
         "mediated_talks",
         {},
     ),

@@ -45,9 +45,16 @@ def _problem(problem: Any) -> dict[str, Any]:
 def report_text(report: Report, written: str | None) -> str:
     lines = [
         f"Checked model {report.model}: {report.examples_run:,} histories tried "
-        f"(budget {report.examples:,} of up to {report.steps} events each), seed {report.seed}.",
+        f"(budget {report.examples:,} of up to {report.steps} events each), "
+        f"{report.events_fired:,} events applied in all, seed {report.seed}.",
     ]
     if report.failure is None:
+        if report.events_fired == 0:
+            lines.append(
+                "No event could be applied: nothing was tested. Is the model's initial "
+                "phase a dead end?"
+            )
+            return "\n".join(lines) + "\n"
         lines.append("Every rule held:")
         lines += [f"  ✓ {rule}" for rule in report.rules]
         return "\n".join(lines) + "\n"

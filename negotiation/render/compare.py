@@ -6,7 +6,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from negotiation.compare import Divergence, PhaseSpan
-from negotiation.render.text import WIDTH, _console, _plain
+from negotiation.render.text import WIDTH, _console, _plain, _rows
 from negotiation.trace import TraceStep
 
 
@@ -36,6 +36,12 @@ def render_divergence(result: Divergence, width: int = WIDTH) -> str:
             cells += _span_cells(spans[number] if number < len(spans) else None)
         table.add_row(*cells)
     console.print(table)
+    for side, ids in (("A", result.only_a), ("B", result.only_b)):
+        if ids:
+            console.print()
+            _rows(console, [(f"Only in {side}", escape(", ".join(ids)))], indent=0, width=9)
+    if result.only_a:
+        console.print("(the end differences include the effects of the events only in A)")
     console.print()
     console.print(f"[bold]End[/]: A in {result.a.final.phase}, B in {result.b.final.phase}")
     if result.ledger_differences:

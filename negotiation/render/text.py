@@ -72,7 +72,11 @@ def _step(console: Console, trace: Trace, number: int, step: TraceStep) -> None:
     actor = f"  by {entry.actor}" if entry.actor else ""
     date = entry.date if entry.date is not None else "undated"
     mark = "b" if step.inherited else " "
-    console.print(f"[bold]{number:>3}{mark} {date}  {entry.id}[/]  {escape(call)}{actor}")
+    header = f"{number:>3}{mark} {date}  {entry.id}  {call}{actor}"
+    lines = textwrap.wrap(header, console.width, subsequent_indent=" " * 9, break_on_hyphens=False)
+    console.print(f"[bold]{escape(lines[0])}[/]", soft_wrap=True)
+    for line in lines[1:]:
+        console.print(escape(line), soft_wrap=True)
     rows: list[tuple[str, str]] = []
     if step.refusal is not None:
         refusal = step.refusal
