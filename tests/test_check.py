@@ -137,3 +137,48 @@ def test_check_invalid_file_exits_2_with_every_problem(tmp_path):
 def test_properties_takes_exactly_one_model(count):
     result = CliRunner().invoke(cli, ["check", "--properties", *(["gaza_truce"] * count)])
     assert result.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    "option", [["--examples", "0"], ["--steps", "0"], ["--examples", "-5"]], ids=str
+)
+def test_properties_budget_must_be_positive(option):
+    result = CliRunner().invoke(cli, ["check", "--properties", "gaza_truce", *option])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+
+
+def test_a_tiny_budget_still_applies_events():
+    result = invoke("check", "--properties", "gaza_truce", "--examples", "1", "--format", "json")
+    report = json.loads(result.stdout)
+    assert report["events_fired"] >= 1
+    assert report["examples_run"] == 1
+
+
+def test_an_existing_counterexample_file_is_not_overwritten(tmp_path):
+    target = tmp_path / "mine.yaml"
+    target.write_text("precious", encoding="utf-8")
+    args = [
+        "check",
+        "--properties",
+        str(MODELS / "broken_release.yaml"),
+        "--counterexample",
+        str(target),
+    ]
+    refused = CliRunner().invoke(cli, args)
+    assert refused.exit_code == 2
+    assert target.read_text(encoding="utf-8") == "precious"
+    assert invoke(*args, "--force").exit_code == 1
+    assert "step_2" in target.read_text(encoding="utf-8")
+
+
+def test_budget_options_need_properties():
+    result = CliRunner().invoke(cli, ["check", "gaza_truce", "--examples", "5"])
+    assert result.exit_code == 2
+    assert "--examples needs --properties" in result.stderr
+
+
+def test_properties_on_a_scenario_says_it_is_a_scenario():
+    result = invoke("check", "--properties", str(ROOT / "scenarios" / "gaza-2025.yaml"))
+    assert result.exit_code == 2
+    assert "this is a scenario file, not a model" in result.stderr

@@ -172,3 +172,11 @@ def test_running_a_model_file_says_it_is_a_model():
     result = invoke("run", str(ROOT / "negotiation" / "models" / "gaza_truce.yaml"))
     assert result.exit_code == 2
     assert "this is a model file, not a scenario" in result.stderr
+
+
+def test_debug_may_follow_the_command(tmp_path, capsys):
+    from negotiation.cli import main
+
+    path = write(tmp_path, "bad.yaml", REFUSED.replace("talks_stall", "talks_stal"))
+    assert main(["run", path, "--debug"]) == 2
+    assert "Traceback" in capsys.readouterr().err

@@ -312,3 +312,46 @@ def test_bad_event_codes_are_located_errors(tmp_path, codes, message):
     assert result.exit_code == 2
     assert f"{path}:11:" in result.stderr
     assert message in result.stderr
+
+
+def test_division_by_zero_in_an_expectation_is_a_failure_not_a_crash(tmp_path):
+    path = write(tmp_path, "s.yaml", BASE + "expect:\n  holds: ['1 // hostages_seized == 0']\n")
+    result = invoke("run", path)
+    assert result.exit_code == 1
+    assert "expected 1 // hostages_seized == 0 to hold, but it divides by zero" in result.stdout
+
+
+def test_figure_values_outside_the_parameter_bounds_are_located_errors(tmp_path):
+    path = write(tmp_path, "figures.yaml", FIGURES.replace("high: 9", "high: 2000"))
+    with pytest.raises(FileError) as caught:
+        load_scenario(path)
+    assert f"{path}:13:9:" in str(caught.value)
+    assert "figure 'hostages': 'hostages' must be at most 1000 (got 2000)" in str(caught.value)
+
+
+def test_sensitivity_exits_1_when_the_scenario_fails_as_written(tmp_path):
+    path = write(tmp_path, "figures.yaml", FIGURES + "expect: {phase: end_of_war}\n")
+    result = invoke("run", path, "--sensitivity")
+    assert result.exit_code == 1
+    assert "expectations not met" in result.stdout
+
+
+def test_sensitivity_refuses_source():
+    result = CliRunner().invoke(
+        cli, ["run", str(GAZA), "--sensitivity", "--source", "afp_2025_03_28"]
+    )
+    assert result.exit_code == 2
+
+
+def test_compare_refuses_two_different_models():
+    other = ROOT / "docs" / "examples" / "ceasefire-scenario.yaml"
+    result = CliRunner().invoke(cli, ["compare", str(GAZA), str(other)])
+    assert result.exit_code == 2
+    assert "only histories of one model can be compared" in result.stderr
+
+
+def test_unspecified_digits_in_a_date_give_its_range():
+    from negotiation.dates import parse_date
+
+    date = parse_date("2025-03-2X")
+    assert (str(date.earliest), str(date.latest)) == ("2025-03-20", "2025-03-29")
