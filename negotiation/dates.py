@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import datetime
 import re
+import time
 from dataclasses import dataclass
 
 from negotiation.errors import NegotiationError
@@ -113,9 +114,12 @@ def _parse_edtf(text: str) -> Date:
 
 
 def _day(struct: object) -> datetime.date | None:
-    if not isinstance(struct, tuple) and not hasattr(struct, "tm_year"):
+    if isinstance(struct, time.struct_time):
+        year, month, day = struct.tm_year, struct.tm_mon, struct.tm_mday
+    elif isinstance(struct, tuple) and len(struct) >= 3:
+        year, month, day = int(struct[0]), int(struct[1]), int(struct[2])
+    else:
         return None  # an open end: edtf gives an infinite float
-    year, month, day = struct[:3]  # type: ignore[index]
     if not 1 <= year <= 9999:
         return None
     return datetime.date(year, month, day)

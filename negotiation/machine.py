@@ -10,7 +10,7 @@ is broken. Either way, a failed step leaves the machine exactly as it was.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -84,6 +84,7 @@ class _Holder:
 
     phase: str
     ledger: dict[str, Value]
+    trigger: Callable[..., bool]  # attached by transitions
 
 
 class Machine:
@@ -238,7 +239,7 @@ class Machine:
             )
         before = self.state
         try:
-            if not self._holder.trigger(event, **values):  # type: ignore[attr-defined]
+            if not self._holder.trigger(event, **values):
                 raise RuntimeError(f"transitions refused '{event}' after its guards passed")
             self._check_after(event)
         except InvariantViolation:

@@ -71,8 +71,10 @@ def chosen_params(
     for name, figure in entry.figures.items():
         if (entry.id, name) in figures:
             params[name] = figures[(entry.id, name)]
-        elif source is not None and figure.from_source(source) is not None:
-            params[name] = figure.from_source(source)  # type: ignore[assignment]
+        elif source is not None:
+            given = figure.from_source(source)
+            if given is not None:
+                params[name] = given
     return params
 
 

@@ -6,7 +6,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from negotiation.compare import Divergence, PhaseSpan
-from negotiation.render.text import WIDTH, _console, _plain, _rows
+from negotiation.render.text import WIDTH, _console, _plain, _rows, _written
 from negotiation.trace import TraceStep
 
 
@@ -62,7 +62,7 @@ def render_divergence(result: Divergence, width: int = WIDTH) -> str:
                 if step.refusal
             )
             console.print(f"Refused in {side}: {escape(refused)}")
-    text: str = console.file.getvalue()  # type: ignore[attr-defined]
+    text = _written(console)
     return "".join(line.rstrip() + "\n" for line in text.splitlines())
 
 

@@ -47,8 +47,15 @@ def render_trace(trace: Trace, color: bool = False, width: int = WIDTH) -> str:
         _step(console, trace, number, step)
     console.print()
     _end_state(console, trace)
-    text: str = console.file.getvalue()  # type: ignore[attr-defined]
+    text = _written(console)
     return "".join(line.rstrip() + "\n" for line in text.splitlines())
+
+
+def _written(console: Console) -> str:
+    """What has been printed to a console made by `_console`."""
+    buffer = console.file
+    assert isinstance(buffer, io.StringIO)
+    return buffer.getvalue()
 
 
 def _console(color: bool, width: int) -> Console:
@@ -252,5 +259,5 @@ def render_sensitivity(result: Sensitivity, width: int = WIDTH) -> str:
         console.print("Conclusions rest on: " + ", ".join(resting) + ".")
     elif figures:
         console.print("No conclusion rests on these figures.")
-    text: str = console.file.getvalue()  # type: ignore[attr-defined]
+    text = _written(console)
     return "".join(line.rstrip() + "\n" for line in text.splitlines())
