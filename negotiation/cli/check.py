@@ -1,0 +1,220 @@
+"""Commands that check files and models, and describe formats: check, schema, models."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Callable, Iterator
+
+import click
+
+from negotiation.cli.base import EXIT_BAD_INPUT, EXIT_FAILED, FORMAT, OUTPUT, cli, emit
+
+
+@cli.command()
+@click.argument("kind", type=click.Choice(["model", "scenario"]))
+@OUTPUT
+def schema(kind: str, output: str | None) -> None:
+    """Print the JSON Schema of the model or the scenario file format.
+
+    Editors that read `# yaml-language-server: $schema=...` comments (VS Code's YAML extension,
+    and others) use it to complete and check files as you type. The shipped files carry that
+    comment.
+    """
+    from negotiation.render.data import to_json
+    from negotiation.schema import json_schema
+
+    emit(to_json(json_schema(kind)), output)
+
+
+@cli.command()
+@FORMAT
+def models(output_format: str) -> None:
+    """List the built-in models, by the name a scenario's `model:` uses."""
+    from negotiation.model import builtin_models, load_model
+
+    loaded = [load_model(name) for name in builtin_models()]
+    rows = [
+        {
+            "name": name,
+            "title": model.title,
+            "phases": len(model.phases),
+            "events": len(model.events),
+            "variables": len(model.variables),
+        }
+        for name, model in zip(builtin_models(), loaded, strict=True)
+    ]
+    if output_format == "json":
+        from negotiation.render.data import to_json
+
+        click.echo(to_json(rows), nl=False)
+        return
+    for row in rows:
+        click.echo(
+            f"{row['name']}  {row['title']}  "
+            f"({row['phases']} phases, {row['events']} events, {row['variables']} variables)"
+        )
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True)
+@click.option(
+    "--properties",
+    is_flag=True,
+    help="Test the model's invariants and properties with hypothesis (one model: FILE is a "
+    "built-in name or a path).",
+)
+@click.option(
+    "--examples",
+    type=click.IntRange(min=1),
+    help="With --properties: histories to try.  [default: 1000]",
+)
+@click.option(
+    "--steps",
+    type=click.IntRange(min=1),
+    help="With --properties: most events in one history (at least one).  [default: 30]",
+)
+@click.option(
+    "--seed",
+    type=int,
+    help="With --properties: the seed; the same seed, the same run. [default: 0]",
+)
+@click.option(
+    "--counterexample",
+    type=click.Path(dir_okay=False),
+    help="With --properties: where to write a counterexample as a scenario  "
+    "[default: MODEL-counterexample.yaml]",
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing counterexample file.")
+@FORMAT
+def check(
+    files: tuple[str, ...],
+    properties: bool,
+    examples: int | None,
+    steps: int | None,
+    seed: int | None,
+    counterexample: str | None,
+    force: bool,
+    output_format: str,
+) -> None:
+    """Validate model and scenario files, or test a model's rules with --properties.
+
+    Without --properties, each FILE (a model, a scenario, or a built-in model's name) is checked
+    without being run: every problem is reported as file:line:col: message, and models are
+    linted for phases that can never be reached, events that can never fire and phases with no
+    way out that are not final. Exits 0 when clean, 1 with lint findings, 2 if a file is invalid.
+
+    With --properties, hypothesis tries up to --examples histories of up to --steps events on the
+    model, checking every variable's bounds and every invariant after each step and the model's
+    properties over each history. When a rule breaks it prints the shrunk, minimal sequence of
+    events that breaks it and writes it as a scenario you can replay with `negotiation run`.
+    Exits 0 when every rule holds, 1 with a counterexample.
+
+    \b
+    Examples:
+      negotiation check scenarios/gaza-2025.yaml gaza_truce
+      negotiation check --properties gaza_truce --examples 2000 --seed 1
+    """
+    if properties:
+        if len(files) != 1:
+            raise click.UsageError("--properties takes one model")
+        code = _check_properties(
+            files[0],
+            1000 if examples is None else examples,
+            30 if steps is None else steps,
+            0 if seed is None else seed,
+            counterexample,
+            force,
+            output_format,
+        )
+    else:
+        given = [
+            name
+            for name, value in (
+                ("--examples", examples),
+                ("--steps", steps),
+                ("--seed", seed),
+                ("--counterexample", counterexample),
+            )
+            if value is not None
+        ]
+        if given or force:
+            raise click.UsageError(f"{', '.join(given) or '--force'} needs --properties")
+        code = _check_files(files, output_format)
+    if code:
+        click.get_current_context().exit(code)
+
+
+def _check_files(files: tuple[str, ...], output_format: str) -> int:
+    from negotiation.lint import check_file
+    from negotiation.render.check import file_checks_data, file_checks_text
+    from negotiation.render.data import to_json
+
+    checks = [check_file(name) for name in files]
+    if output_format == "json":
+        click.echo(to_json(file_checks_data(checks)), nl=False)
+    else:
+        text = file_checks_text(checks)
+        for line in text.splitlines():
+            problem = ": ok (" not in line and ": warning: " not in line
+            click.echo(line, err=problem)
+    if any(check.problems for check in checks):
+        return EXIT_BAD_INPUT
+    return EXIT_FAILED if any(check.findings for check in checks) else 0
+
+
+def _check_properties(
+    name: str,
+    examples: int,
+    steps: int,
+    seed: int,
+    counterexample: str | None,
+    force: bool,
+    output_format: str,
+) -> int:
+    import os
+
+    from negotiation.checking import check_properties, counterexample_scenario
+    from negotiation.model import builtin_models, load_model
+    from negotiation.output import write_atomic
+    from negotiation.render.check import report_text
+    from negotiation.render.data import to_json
+
+    model = load_model(name)
+    target = counterexample or f"{model.name}-counterexample.yaml"
+    if os.path.exists(target) and not force:
+        raise click.UsageError(
+            f"{target} exists; give another --counterexample file, or --force to overwrite it"
+        )
+    with _progress(examples) as advance:
+        report = check_properties(model, examples, steps, seed, advance)
+    written: str | None = None
+    if report.failure is not None:
+        written = target
+        if name in builtin_models() and not os.path.exists(name):
+            reference = name
+        else:
+            folder = os.path.dirname(os.path.abspath(written))
+            reference = os.path.relpath(os.path.abspath(name), folder)
+        write_atomic(written, counterexample_scenario(model, reference, report, name))
+    if output_format == "json":
+        data = report.to_data()
+        data["scenario_file"] = written
+        click.echo(to_json(data), nl=False)
+    else:
+        click.echo(report_text(report, written), nl=False)
+    return 0 if report.holds else EXIT_FAILED
+
+
+@contextlib.contextmanager
+def _progress(total: int) -> Iterator[Callable[[int], None]]:
+    """A progress line on a terminal's stderr; nothing when stderr is not a terminal."""
+    if not sys.stderr.isatty():
+        yield lambda count: None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("histories", total=total)
+        yield lambda count: progress.update(task, completed=min(count, total))

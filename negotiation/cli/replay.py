@@ -1,0 +1,190 @@
+"""Commands that replay scenarios: run, compare, new."""
+
+from __future__ import annotations
+
+import click
+
+from negotiation.cli.base import EXIT_FAILED, FORMAT, OUTPUT, cli, emit, text_width, use_color
+
+
+@cli.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@FORMAT
+@OUTPUT
+@click.option(
+    "--on-refused",
+    type=click.Choice(["stop", "skip"]),
+    default="stop",
+    show_default=True,
+    help="stop: a refused event ends the replay. skip: record it and go on (a refusal in a "
+    "counterfactual is a finding).",
+)
+@click.option(
+    "--source",
+    "trust",
+    metavar="SOURCE",
+    help="Where sources disagree on a figure, use the value this source (an id from the "
+    "scenario's sources) gives.",
+)
+@click.option(
+    "--sensitivity",
+    is_flag=True,
+    help="Replay once per extreme of every uncertain or contested figure and report which "
+    "conclusions change.",
+)
+def run(
+    scenario: str,
+    output_format: str,
+    output: str | None,
+    on_refused: str,
+    trust: str | None,
+    sensitivity: bool,
+) -> None:
+    """Replay SCENARIO and print its timeline and end state.
+
+    Each step shows the date, the event, the phase before and after, what changed, the guards
+    that allowed it and the claims behind it, with their sources. A refused event names the guard
+    that refused it and why. Exits 1 if an event is refused, an invariant or property breaks or
+    the scenario's `expect:` is not met.
+
+    \b
+    Examples:
+      negotiation run scenarios/gaza-2025.yaml
+      negotiation run scenarios/gaza-2025.yaml --format json -o trace.json
+      negotiation run scenarios/gaza-2025.yaml --sensitivity
+    """
+    from negotiation.expressions import suggest
+    from negotiation.replay import replay
+    from negotiation.scenario import load_scenario
+
+    loaded = load_scenario(scenario)
+    if trust is not None:
+        giving = sorted(
+            {v.source for e in loaded.events for f in e.figures.values() for v in f.values}
+        )
+        if trust not in loaded.sources:
+            hint = suggest(trust, list(loaded.sources)) or (
+                "; its sources are " + ", ".join(loaded.sources) if loaded.sources else ""
+            )
+            raise click.BadParameter(
+                f"the scenario has no source '{trust}'{hint}", param_hint="--source"
+            )
+        if trust not in giving:
+            which = ", ".join(giving) if giving else "none"
+            raise click.BadParameter(
+                f"'{trust}' gives no figure in this scenario, so trusting it changes nothing "
+                f"(sources that give figures: {which})",
+                param_hint="--source",
+            )
+    if sensitivity:
+        if trust is not None or on_refused != "stop":
+            raise click.UsageError(
+                "--sensitivity replays every figure's values itself, recording refusals and "
+                "going on; it takes neither --source nor --on-refused"
+            )
+        from negotiation.sensitivity import sensitivity as vary
+
+        result = vary(loaded)
+        if output_format == "json":
+            from negotiation.render.data import to_json
+
+            text = to_json(result.to_data())
+        else:
+            from negotiation.render.text import render_sensitivity
+
+            text = render_sensitivity(result, width=text_width(output))
+        emit(text, output)
+        if not result.baseline.ok:
+            click.get_current_context().exit(EXIT_FAILED)
+        return
+    trace = replay(loaded, on_refused="skip" if on_refused == "skip" else "stop", source=trust)
+    if output_format == "json":
+        from negotiation.render.data import to_json
+
+        text = to_json(trace.to_data())
+    else:
+        from negotiation.render.text import render_trace
+
+        text = render_trace(trace, color=use_color(output), width=text_width(output))
+    emit(text, output)
+    if not trace.ok:
+        click.get_current_context().exit(EXIT_FAILED)
+
+
+@cli.command()
+@click.argument("first", metavar="A", type=click.Path(dir_okay=False))
+@click.argument("second", metavar="B", type=click.Path(dir_okay=False))
+@FORMAT
+@OUTPUT
+def compare(first: str, second: str, output_format: str, output: str | None) -> None:
+    """Compare two scenarios: where their histories part, and how they end.
+
+    Both are replayed (a refused event is recorded and the replay goes on). Shows the first step
+    where the histories differ, the phases of each side by side with the days spent in each, and
+    the variables whose end values differ.
+
+    \b
+    Example:
+      negotiation compare scenarios/gaza-2025.yaml scenarios/what-if-doha-talks-succeed.yaml
+    """
+    from negotiation.compare import compare as diverge
+    from negotiation.replay import replay
+    from negotiation.scenario import load_scenario
+
+    scenarios = [load_scenario(path) for path in (first, second)]
+    if scenarios[0].model.name != scenarios[1].model.name:
+        raise click.UsageError(
+            f"A uses the model {scenarios[0].model.name} and B {scenarios[1].model.name}: "
+            "only histories of one model can be compared"
+        )
+    traces = [replay(scenario, on_refused="skip") for scenario in scenarios]
+    result = diverge(*traces)
+    if output_format == "json":
+        from negotiation.render.data import to_json
+
+        text = to_json(result.to_data())
+    else:
+        from negotiation.render.compare import render_divergence
+
+        text = render_divergence(result, width=text_width(output))
+    emit(text, output)
+
+
+@cli.command()
+@click.argument("base", type=click.Path(dir_okay=False))
+@click.option(
+    "--at",
+    "at",
+    required=True,
+    metavar="EVENT",
+    help="The id of the first event of BASE the counterfactual replaces.",
+)
+@click.option(
+    "--output", "-o", required=True, type=click.Path(dir_okay=False), help="The file to write."
+)
+@click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
+def new(base: str, at: str, output: str, force: bool) -> None:
+    """Start a counterfactual of BASE that diverges at the event EVENT.
+
+    Writes a scenario that extends BASE, keeps its events before EVENT and continues with a copy
+    of EVENT for you to change, with a comment explaining each field. It loads as written. An
+    existing file is never overwritten without --force.
+
+    \b
+    Example:
+      negotiation new scenarios/gaza-2025.yaml --at strikes_resume -o what-if.yaml
+    """
+    import os
+    from pathlib import Path
+
+    from negotiation.output import write_atomic
+    from negotiation.scenario import load_scenario
+    from negotiation.skeleton import counterfactual_skeleton
+
+    if os.path.exists(output) and not force:
+        raise click.UsageError(f"{output} exists; use --force to overwrite it")
+    loaded = load_scenario(base)
+    folder = os.path.dirname(os.path.abspath(output))
+    reference = Path(os.path.relpath(os.path.abspath(base), folder)).as_posix()
+    write_atomic(output, counterfactual_skeleton(loaded, reference, at, Path(output)))
+    click.echo(f"wrote {output}: a counterfactual of {loaded.name} diverging at '{at}'")
