@@ -46,12 +46,17 @@ def parse_date(text: str) -> Date:
     """Read an EDTF date; raise DateError naming what is wrong."""
     text = text.strip()
     # The two commonest forms, a day and a range of days, are read without the edtf package.
+    # An open end (`../2023-10-06`, `2023-10-07/..`) is read here too.
     parts = text.split("/")
     if len(parts) <= 2 and all(_plain_day(part) for part in parts):
         days = [_iso_day(part, text) for part in parts]
         if days[0] > days[-1]:
             raise DateError(f"'{text}' ends before it begins")
         return Date(days[0], days[-1], text)
+    if len(parts) == 2 and parts.count("..") == 1 and any(_plain_day(p) for p in parts):
+        earliest = None if parts[0] == ".." else _iso_day(parts[0], text)
+        latest = None if parts[1] == ".." else _iso_day(parts[1], text)
+        return Date(earliest, latest, text)
     unspecified = _unspecified(text)
     if unspecified is not None:
         return unspecified
