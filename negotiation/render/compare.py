@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 from rich.markup import escape
 from rich.table import Table
 
@@ -20,8 +22,15 @@ def render_divergence(result: Divergence, width: int = WIDTH) -> str:
         console.print("The histories do not diverge: every step is the same.")
     else:
         console.print(f"[bold]First divergence[/] at step {result.index + 1}:")
-        console.print(f"  A  {escape(_describe(result.first_a))}")
-        console.print(f"  B  {escape(_describe(result.first_b))}")
+        for side, step in (("A", result.first_a), ("B", result.first_b)):
+            lines = textwrap.wrap(
+                f"  {side}  {_describe(step)}",
+                console.width,
+                subsequent_indent=" " * 5,
+                break_on_hyphens=False,
+            )
+            for line in lines:
+                console.print(escape(line), soft_wrap=True)
     console.print()
     console.print("[bold]Phases[/] (whole days in each; a range where the dates are ranges)")
     table = Table(box=None, pad_edge=False, show_edge=False)
