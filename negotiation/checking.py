@@ -48,6 +48,7 @@ class Report:
     rules: tuple[str, ...]
     examples_run: int
     events_fired: int = 0
+    interrupted: bool = False
     failure: Failure | None = None
     counterexample: tuple[Fired, ...] = field(default=())
 
@@ -64,6 +65,7 @@ class Report:
             "steps": self.steps,
             "examples_run": self.examples_run,
             "events_fired": self.events_fired,
+            "interrupted": self.interrupted,
             "rules": list(self.rules),
             "holds": self.holds,
             "failure": (
@@ -168,10 +170,15 @@ def check_properties(
             found["applied"], found["failure"] = applied, failure
             raise AssertionError(failure.message)
 
-    with contextlib.suppress(AssertionError):  # the failure is in `found`
+    interrupted = False
+    try:
         history_keeps_the_rules()
+    except AssertionError:
+        pass  # the failure is in `found`
+    except KeyboardInterrupt:
+        interrupted = True  # report what was tried so far
     failure = found.get("failure")
-    if failure is not None:
+    if failure is not None and not interrupted:
         found["applied"] = shorter_counterexample(model, found["applied"], failure)
         failure = run_history(model, found["applied"])[1] or failure
     return Report(
@@ -182,6 +189,7 @@ def check_properties(
         rules=rules_checked(model),
         examples_run=count,
         events_fired=fired,
+        interrupted=interrupted,
         failure=failure,
         counterexample=tuple(found.get("applied", ())) if failure else (),
     )

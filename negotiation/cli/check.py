@@ -8,7 +8,15 @@ from collections.abc import Callable, Iterator
 
 import click
 
-from negotiation.cli.base import EXIT_BAD_INPUT, EXIT_FAILED, FORMAT, OUTPUT, cli, emit
+from negotiation.cli.base import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    FORMAT,
+    OUTPUT,
+    cli,
+    emit,
+)
 
 
 @cli.command()
@@ -203,6 +211,8 @@ def _check_properties(
         click.echo(to_json(data), nl=False)
     else:
         click.echo(report_text(report, written), nl=False)
+    if report.interrupted:
+        return EXIT_INTERRUPTED
     return 0 if report.holds else EXIT_FAILED
 
 

@@ -48,7 +48,12 @@ def report_text(report: Report, written: str | None) -> str:
         f"(budget {report.examples:,} of up to {report.steps} events each), "
         f"{report.events_fired:,} events applied in all, seed {report.seed}.",
     ]
+    if report.interrupted:
+        lines.append("Interrupted: these are the results so far.")
     if report.failure is None:
+        if report.interrupted:
+            lines.append("No rule broke in the histories tried before the interruption.")
+            return "\n".join(lines) + "\n"
         if report.events_fired == 0:
             lines.append(
                 "No event could be applied: nothing was tested. Is the model's initial "
