@@ -17,11 +17,11 @@ from negotiation.errors import (
     Problem,
     RefusedEvent,
 )
-from negotiation.machine import Explanation, Machine, State, Step
-from negotiation.model import Model, builtin_models, load_model
-from negotiation.replay import replay
-from negotiation.scenario import Scenario, load_scenario
-from negotiation.trace import Trace
+from negotiation.rules.model import Model, builtin_models, load_model
+from negotiation.scenarios.replay import replay
+from negotiation.scenarios.scenario import Scenario, load_scenario
+from negotiation.scenarios.trace import Trace
+from negotiation.semantics.machine import Explanation, Machine, State, Step
 
 __all__ = [
     "EventError",

@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from negotiation.errors import InvariantViolation, RefusedEvent
-from negotiation.machine import Machine
-from negotiation.model import Event, Model, Param, Value
+from negotiation.rules.model import Event, Model, Param, Value
+from negotiation.semantics.machine import Machine
 
 Fired = tuple[str, dict[str, Value]]
 
@@ -90,8 +90,8 @@ def scenarios(draw: Any, model: Model, model_reference: str, max_events: int = 1
     `model_reference` is what the scenario's `model:` says (a built-in name or a path), so the
     scenario can be written out and read back.
     """
-    from negotiation.dates import Date
-    from negotiation.scenario import Claim, Scenario, ScenarioEvent, Source
+    from negotiation.scenarios.dates import Date
+    from negotiation.scenarios.scenario import Claim, Scenario, ScenarioEvent, Source
 
     sequence = draw(applicable_sequences(model, max_size=max_events))
     day = draw(st.dates(min_value=datetime.date(1990, 1, 1), max_value=datetime.date(2030, 1, 1)))

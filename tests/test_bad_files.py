@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from negotiation.errors import FileError, Location, Problem
-from negotiation.model import build_model, load_model
-from negotiation.scenario import load_scenario
-from negotiation.yamlfile import parse_document
+from negotiation.files.yamlfile import parse_document
+from negotiation.rules.model import build_model, load_model
+from negotiation.scenarios.scenario import load_scenario
 
 MODEL_FILE = "tiny.yaml"
 

@@ -29,12 +29,12 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from negotiation.cli import cli
-from negotiation.dates import parse_date
 from negotiation.errors import FileError
-from negotiation.model import Model, build_model, load_model
-from negotiation.scenario import Scenario, build_scenario
-from negotiation.schema import FIELD_NAMES, ModelSpec, ScenarioSpec
-from negotiation.yamlfile import MAX_BYTES, parse_document
+from negotiation.files.schema import FIELD_NAMES, ModelSpec, ScenarioSpec
+from negotiation.files.yamlfile import MAX_BYTES, parse_document
+from negotiation.rules.model import Model, build_model, load_model
+from negotiation.scenarios.dates import parse_date
+from negotiation.scenarios.scenario import Scenario, build_scenario
 
 CORPUS = Path(__file__).parent / "corpus"
 GAZA_SCENARIO = Path(__file__).parents[1] / "scenarios" / "gaza-2025.yaml"

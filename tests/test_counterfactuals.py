@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from negotiation import FileError, load_scenario, replay
 from negotiation.cli import cli
-from negotiation.schema import json_schema, schema_comment
+from negotiation.files.schema import json_schema, schema_comment
 
 ROOT = Path(__file__).parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -258,7 +258,7 @@ def test_new_at_an_unknown_event_suggests_one(tmp_path):
 
 @pytest.mark.parametrize("kind", ["model", "scenario"])
 def test_shipped_schema_is_the_one_the_program_prints(kind):
-    # after changing negotiation/schema.py, regenerate with:
+    # after changing negotiation/files/schema.py, regenerate with:
     #   negotiation schema model -o negotiation/schemas/model.schema.json (and scenario)
     shipped = ROOT / "negotiation" / "schemas" / f"{kind}.schema.json"
     assert json.loads(shipped.read_text(encoding="utf-8")) == json_schema(kind)
@@ -351,7 +351,7 @@ def test_compare_refuses_two_different_models():
 
 
 def test_unspecified_digits_in_a_date_give_its_range():
-    from negotiation.dates import parse_date
+    from negotiation.scenarios.dates import parse_date
 
     date = parse_date("2025-03-2X")
     assert (str(date.earliest), str(date.latest)) == ("2025-03-20", "2025-03-29")

@@ -7,9 +7,9 @@ from importlib.resources import files
 
 import pytest
 
-from negotiation import event_codes
+from negotiation.rules import event_codes
 from negotiation.errors import FileError
-from negotiation.event_codes import (
+from negotiation.rules.event_codes import (
     cameo_codes,
     cameo_name,
     check_cameo,

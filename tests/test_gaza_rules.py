@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from negotiation.errors import RefusedEvent
-from negotiation.machine import ALLOWED_PHASES, Machine, State
-from negotiation.model import Model, Value, load_model
+from negotiation.rules.model import Model, Value, load_model
+from negotiation.semantics.machine import ALLOWED_PHASES, Machine, State
 
 MODEL: Model = load_model("gaza_truce")
 

@@ -7,11 +7,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 
 from negotiation import Machine, load_model, replay
+from negotiation.files.yamlfile import parse_document
 from negotiation.render.data import to_json
-from negotiation.scenario import build_scenario
-from negotiation.scenario_yaml import dump_scenario
+from negotiation.scenarios.scenario import build_scenario
+from negotiation.scenarios.writer import dump_scenario
 from negotiation.testing import applicable_sequences, params, scenarios
-from negotiation.yamlfile import parse_document
 
 MODEL = load_model("gaza_truce")
 SLOW = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -93,7 +93,7 @@ def emit(text: str, output: str | None) -> None:
     if output is None:
         click.echo(text, nl=False)
         return
-    from negotiation.output import write_atomic
+    from negotiation.files.output import write_atomic
 
     write_atomic(output, text)
 

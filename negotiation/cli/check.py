@@ -29,8 +29,8 @@ def schema(kind: str, output: str | None) -> None:
     and others) use it to complete and check files as you type. The shipped files carry that
     comment.
     """
+    from negotiation.files.schema import json_schema
     from negotiation.render.data import to_json
-    from negotiation.schema import json_schema
 
     emit(to_json(json_schema(kind)), output)
 
@@ -39,7 +39,7 @@ def schema(kind: str, output: str | None) -> None:
 @FORMAT
 def models(output_format: str) -> None:
     """List the built-in models, by the name a scenario's `model:` uses."""
-    from negotiation.model import builtin_models, load_model
+    from negotiation.rules.model import builtin_models, load_model
 
     loaded = [load_model(name) for name in builtin_models()]
     rows = [
@@ -154,7 +154,7 @@ def check(
 
 
 def _check_files(files: tuple[str, ...], output_format: str) -> int:
-    from negotiation.lint import check_file
+    from negotiation.analyses.lint import check_file
     from negotiation.render.check import file_checks_data, file_checks_text
     from negotiation.render.data import to_json
 
@@ -182,11 +182,11 @@ def _check_properties(
 ) -> int:
     import os
 
-    from negotiation.checking import check_properties, counterexample_scenario
-    from negotiation.model import builtin_models, load_model
-    from negotiation.output import write_atomic
+    from negotiation.analyses.falsify import check_properties, counterexample_scenario
+    from negotiation.files.output import write_atomic
     from negotiation.render.check import report_text
     from negotiation.render.data import to_json
+    from negotiation.rules.model import builtin_models, load_model
 
     model = load_model(name)
     target = counterexample or f"{model.name}-counterexample.yaml"

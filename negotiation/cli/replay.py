@@ -53,9 +53,9 @@ def run(
       negotiation run scenarios/gaza-2025.yaml --format json -o trace.json
       negotiation run scenarios/gaza-2025.yaml --sensitivity
     """
-    from negotiation.expressions import suggest
-    from negotiation.replay import replay
-    from negotiation.scenario import load_scenario
+    from negotiation.rules.expressions import suggest
+    from negotiation.scenarios.replay import replay
+    from negotiation.scenarios.scenario import load_scenario
 
     loaded = load_scenario(scenario)
     if trust is not None:
@@ -82,7 +82,7 @@ def run(
                 "--sensitivity replays every figure's values itself, recording refusals and "
                 "going on; it takes neither --source nor --on-refused"
             )
-        from negotiation.sensitivity import sensitivity as vary
+        from negotiation.analyses.sensitivity import sensitivity as vary
 
         result = vary(loaded)
         if output_format == "json":
@@ -127,9 +127,9 @@ def compare(first: str, second: str, output_format: str, output: str | None) -> 
     Example:
       negotiation compare scenarios/gaza-2025.yaml scenarios/what-if-doha-talks-succeed.yaml
     """
-    from negotiation.compare import compare as diverge
-    from negotiation.replay import replay
-    from negotiation.scenario import load_scenario
+    from negotiation.analyses.compare import compare as diverge
+    from negotiation.scenarios.replay import replay
+    from negotiation.scenarios.scenario import load_scenario
 
     scenarios = [load_scenario(path) for path in (first, second)]
     if scenarios[0].model.name != scenarios[1].model.name:
@@ -177,9 +177,9 @@ def new(base: str, at: str, output: str, force: bool) -> None:
     import os
     from pathlib import Path
 
-    from negotiation.output import write_atomic
-    from negotiation.scenario import load_scenario
-    from negotiation.skeleton import counterfactual_skeleton
+    from negotiation.files.output import write_atomic
+    from negotiation.scenarios.scenario import load_scenario
+    from negotiation.scenarios.writer import counterfactual_skeleton
 
     if os.path.exists(output) and not force:
         raise click.UsageError(f"{output} exists; use --force to overwrite it")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from negotiation.checking import Report
-from negotiation.lint import FileCheck
+from negotiation.analyses.falsify import Report
+from negotiation.analyses.lint import FileCheck
 
 
 def file_checks_text(checks: list[FileCheck]) -> str:

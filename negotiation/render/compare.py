@@ -7,9 +7,9 @@ import textwrap
 from rich.markup import escape
 from rich.table import Table
 
-from negotiation.compare import Divergence, PhaseSpan
+from negotiation.analyses.compare import Divergence, PhaseSpan
 from negotiation.render.text import WIDTH, _console, _plain, _rows, _written
-from negotiation.trace import TraceStep
+from negotiation.scenarios.trace import TraceStep
 
 
 def render_divergence(result: Divergence, width: int = WIDTH) -> str:

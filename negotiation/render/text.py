@@ -11,11 +11,11 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from negotiation.figures import Figure
-from negotiation.model import Model, Value
-from negotiation.scenario import Claim
-from negotiation.sensitivity import Sensitivity
-from negotiation.trace import Trace, TraceStep, codes_of
+from negotiation.analyses.sensitivity import Sensitivity
+from negotiation.rules.model import Model, Value
+from negotiation.scenarios.figures import Figure
+from negotiation.scenarios.scenario import Claim
+from negotiation.scenarios.trace import Trace, TraceStep, codes_of
 
 WIDTH = 100
 

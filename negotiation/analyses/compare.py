@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from negotiation.dates import Date
-from negotiation.model import Value
-from negotiation.trace import Trace, TraceStep
+from negotiation.rules.model import Value
+from negotiation.scenarios.dates import Date
+from negotiation.scenarios.trace import Trace, TraceStep
 
 
 @dataclass(frozen=True)

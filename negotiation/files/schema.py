@@ -14,8 +14,8 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from negotiation.errors import MAX_PROBLEMS, FileError, Problem
-from negotiation.expressions import suggest
-from negotiation.yamlfile import Document
+from negotiation.files.yamlfile import Document
+from negotiation.rules.expressions import suggest
 
 
 def _date_text(value: Any) -> Any:
@@ -143,7 +143,7 @@ class InvariantSpec(Spec):
 
 
 class PropertySpec(Spec):
-    """One property over histories; exactly one of its forms (see `negotiation.properties`)."""
+    """One property over histories; exactly one of its forms (see `rules.properties`)."""
 
     name: Name
     description: Text = ""
@@ -326,7 +326,7 @@ def _path_in_data(data: Any, loc: list[str | int]) -> list[str | int]:
     return path
 
 
-SCHEMA_FOLDER = Path(__file__).parent / "schemas"
+SCHEMA_FOLDER = Path(__file__).parent.parent / "schemas"
 FORMATS: dict[str, type[Spec]] = {"model": ModelSpec, "scenario": ScenarioSpec}
 
 

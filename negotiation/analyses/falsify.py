@@ -21,9 +21,9 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis import strategies as st
 
 from negotiation.errors import InvariantViolation, RefusedEvent
-from negotiation.machine import Machine, State
-from negotiation.model import Model, Value
-from negotiation.properties import START, check_history
+from negotiation.rules.model import Model, Value
+from negotiation.rules.properties import START, check_history
+from negotiation.semantics.machine import Machine, State
 from negotiation.testing import params
 
 Fired = tuple[str, dict[str, Value]]
@@ -205,7 +205,7 @@ def shorter_counterexample(
     histories, trying each event's parameters at a few values (see `candidate_params`), finds the
     shortest history within `budget` distinct states; if it finds none, `history` stands.
     """
-    from negotiation.properties import candidate_params, state_key
+    from negotiation.rules.properties import candidate_params, state_key
 
     prop = next((p for p in model.properties if f"property {p.name}" == failure.rule), None)
     if prop is not None and prop.kind == "stays_reachable":
@@ -248,7 +248,7 @@ def shorter_counterexample(
 
 
 def _breaks(prop: Any, model: Model, states: Any, events: Any) -> bool:
-    from negotiation.properties import check_property
+    from negotiation.rules.properties import check_property
 
     try:
         return check_property(prop, model, states, events) is not None
@@ -264,8 +264,8 @@ def counterexample_scenario(
     `model_reference` is the model as the scenario names it (relative to where it is written);
     `given_as`, the model as the command named it.
     """
-    from negotiation.scenario import Scenario, ScenarioEvent
-    from negotiation.scenario_yaml import dump_scenario
+    from negotiation.scenarios.scenario import Scenario, ScenarioEvent
+    from negotiation.scenarios.writer import dump_scenario
 
     assert report.failure is not None
     events = tuple(

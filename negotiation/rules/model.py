@@ -20,8 +20,10 @@ from negotiation.errors import (
     Problem,
     TooManyProblems,
 )
-from negotiation.event_codes import Codes, codes_from
-from negotiation.expressions import (
+from negotiation.files.schema import ModelSpec, ParamSpec, SourceSpec, VariableSpec, validate
+from negotiation.files.yamlfile import Document, read_document
+from negotiation.rules.event_codes import Codes, codes_from
+from negotiation.rules.expressions import (
     BOOL,
     INT,
     RESERVED,
@@ -32,9 +34,7 @@ from negotiation.expressions import (
     enum,
     suggest,
 )
-from negotiation.properties import Property, build_property
-from negotiation.schema import ModelSpec, ParamSpec, SourceSpec, VariableSpec, validate
-from negotiation.yamlfile import Document, read_document
+from negotiation.rules.properties import Property, build_property
 
 Value = int | bool | str
 
@@ -157,7 +157,7 @@ class Model:
         )
 
 
-MODELS_FOLDER = Path(__file__).parent / "models"
+MODELS_FOLDER = Path(__file__).parent.parent / "models"
 
 
 def builtin_models() -> list[str]:

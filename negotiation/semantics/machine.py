@@ -18,8 +18,8 @@ from typing import Any
 from transitions import Machine as TransitionsMachine
 
 from negotiation.errors import EventError, GuardOutcome, InvariantViolation, RefusedEvent
-from negotiation.expressions import suggest
-from negotiation.model import Event, Model, Value
+from negotiation.rules.expressions import suggest
+from negotiation.rules.model import Event, Model, Value
 
 Ledger = Mapping[str, Value]
 ALLOWED_PHASES = "allowed_phases"

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from negotiation.dates import Date, DateError, parse_date
 from negotiation.errors import (
     MAX_PROBLEMS,
     ExpressionError,
@@ -22,12 +21,13 @@ from negotiation.errors import (
     Problem,
     TooManyProblems,
 )
-from negotiation.event_codes import Codes, codes_from
-from negotiation.expressions import BOOL, Expression, compile_expression, suggest
-from negotiation.figures import Figure, build_figures
-from negotiation.model import Model, Value, build_model, builtin_models, model_path
-from negotiation.schema import ScenarioSpec, validate
-from negotiation.yamlfile import Document, Key, read_document
+from negotiation.files.schema import ScenarioSpec, validate
+from negotiation.files.yamlfile import Document, Key, read_document
+from negotiation.rules.event_codes import Codes, codes_from
+from negotiation.rules.expressions import BOOL, Expression, compile_expression, suggest
+from negotiation.rules.model import Model, Value, build_model, builtin_models, model_path
+from negotiation.scenarios.dates import Date, DateError, parse_date
+from negotiation.scenarios.figures import Figure, build_figures
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ def build_scenario(document: Document, folder: Path, chain: tuple[Path, ...] = (
 
     `chain` holds the files that extend this one, to report a cycle where it closes.
     """
-    from negotiation.counterfactual import apply_overrides, load_base
+    from negotiation.scenarios.counterfactual import apply_overrides, load_base
 
     data = document.data
     if isinstance(data, dict) and "phases" in data and "scenario" not in data:

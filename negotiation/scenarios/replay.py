@@ -6,11 +6,11 @@ from collections.abc import Mapping
 from typing import Literal
 
 from negotiation.errors import InvariantViolation, RefusedEvent
-from negotiation.machine import Machine, State
-from negotiation.model import Value
-from negotiation.properties import START, check_history
-from negotiation.scenario import Scenario, ScenarioEvent
-from negotiation.trace import Refusal, Trace, TraceStep
+from negotiation.rules.model import Value
+from negotiation.rules.properties import START, check_history
+from negotiation.scenarios.scenario import Scenario, ScenarioEvent
+from negotiation.scenarios.trace import Refusal, Trace, TraceStep
+from negotiation.semantics.machine import Machine, State
 
 OnRefused = Literal["stop", "skip"]
 

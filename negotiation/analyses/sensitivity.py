@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from negotiation.replay import replay
-from negotiation.scenario import Scenario
-from negotiation.trace import Trace
+from negotiation.scenarios.replay import replay
+from negotiation.scenarios.scenario import Scenario
+from negotiation.scenarios.trace import Trace
 
 
 @dataclass(frozen=True)

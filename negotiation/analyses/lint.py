@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from negotiation.errors import FileError, Problem
-from negotiation.model import Model
+from negotiation.rules.model import Model
 
 
 @dataclass(frozen=True)
@@ -81,9 +81,9 @@ class FileCheck:
 
 def check_file(path_or_name: str) -> FileCheck:
     """Validate a model, a scenario or a built-in model's name; lint a model."""
-    from negotiation.model import build_model, builtin_models, model_path
-    from negotiation.scenario import build_scenario
-    from negotiation.yamlfile import read_document
+    from negotiation.files.yamlfile import read_document
+    from negotiation.rules.model import build_model, builtin_models, model_path
+    from negotiation.scenarios.scenario import build_scenario
 
     name = path_or_name
     path = Path(path_or_name)

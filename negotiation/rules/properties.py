@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from negotiation.errors import RefusedEvent
-from negotiation.expressions import BOOL, Expression, Scope, enum
+from negotiation.rules.expressions import BOOL, Expression, Scope, enum
 
 if TYPE_CHECKING:
-    from negotiation.machine import Machine, State
-    from negotiation.model import Event, Model
+    from negotiation.rules.model import Event, Model
+    from negotiation.semantics.machine import Machine, State
 
 START = "start"
 KINDS = ("never", "always_after", "never_decreases", "never_increases", "stays_reachable")
@@ -169,7 +169,7 @@ def reachable(
     every value. So False means "not within these choices", and None means the search met its
     budget of states first.
     """
-    from negotiation.machine import Machine
+    from negotiation.semantics.machine import Machine
 
     if goal(start.ledger, {"event": START}, start.phase):
         return True

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from negotiation.errors import GuardOutcome
-from negotiation.event_codes import Codes
-from negotiation.machine import State, Step
-from negotiation.scenario import Scenario, ScenarioEvent
+from negotiation.rules.event_codes import Codes
+from negotiation.scenarios.scenario import Scenario, ScenarioEvent
+from negotiation.semantics.machine import State, Step
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from negotiation.errors import ExpressionError, FileError, Problem
-from negotiation.expressions import BOOL, compile_expression, suggest
-from negotiation.model import Guard, Model
-from negotiation.schema import OverridesSpec, ScenarioSpec
-from negotiation.yamlfile import Document, read_document
+from negotiation.files.schema import OverridesSpec, ScenarioSpec
+from negotiation.files.yamlfile import Document, read_document
+from negotiation.rules.expressions import BOOL, compile_expression, suggest
+from negotiation.rules.model import Guard, Model
 
 if TYPE_CHECKING:
-    from negotiation.scenario import Scenario
+    from negotiation.scenarios.scenario import Scenario
 
 MAX_DEPTH = 20
 
@@ -29,7 +29,7 @@ def load_base(
     document: Document, spec: ScenarioSpec, folder: Path, chain: tuple[Path, ...]
 ) -> Scenario:
     """The scenario `spec.extends` names, built; a missing base or a cycle is a located error."""
-    from negotiation.scenario import build_scenario
+    from negotiation.scenarios.scenario import build_scenario
 
     assert spec.extends is not None
     here = Path(document.path).resolve()

@@ -1,0 +1,1 @@
+"""Analyses over models and scenarios: compare, sensitivity, search, falsification and lint."""

@@ -1,0 +1,2 @@
+"""Reading and writing files: the YAML reader that locates every value, the file formats'
+schemas, and the one writer of output files."""

@@ -1,0 +1,1 @@
+"""Scenarios: dated, sourced timelines of events, how they are read, written and replayed."""
