@@ -7,8 +7,8 @@ from importlib.resources import files
 
 import pytest
 
-from negotiation.rules import event_codes
 from negotiation.errors import FileError
+from negotiation.rules import event_codes
 from negotiation.rules.event_codes import (
     cameo_codes,
     cameo_name,
