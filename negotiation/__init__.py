@@ -7,36 +7,61 @@ Load a model (the rules of one negotiation process), run it as a machine, and re
     >>> trace = replay(load_scenario("scenarios/gaza-2025.yaml"))
     >>> trace.final.phase
     'mediated_talks'
+
+Each step's outcome is a type, `Applied`, `Refused` or `Broken`, carrying the rule it concerns:
+
+    >>> from negotiation import Machine, Refused, load_model
+    >>> machine = Machine(load_model("gaza_truce"))
+    >>> outcome = machine.attempt("strikes_resume")
+    >>> isinstance(outcome, Refused), outcome.rule.kind
+    (True, 'phase')
 """
 
 from negotiation.errors import (
     EventError,
     FileError,
-    InvariantViolation,
     NegotiationError,
     Problem,
-    RefusedEvent,
+    UsageError,
 )
 from negotiation.rules.model import Model, builtin_models, load_model
 from negotiation.scenarios.replay import replay
 from negotiation.scenarios.scenario import Scenario, load_scenario
-from negotiation.scenarios.trace import Trace
-from negotiation.semantics.machine import Explanation, Machine, State, Step
+from negotiation.scenarios.trace import Trace, TraceStep, Violation
+from negotiation.semantics.machine import Machine, RefusedEvent, RuleViolation
+from negotiation.semantics.outcomes import (
+    Applied,
+    Broken,
+    GuardOutcome,
+    Judgement,
+    Outcome,
+    Refused,
+    Rule,
+    State,
+)
 
 __all__ = [
+    "Applied",
+    "Broken",
     "EventError",
-    "Explanation",
     "FileError",
-    "InvariantViolation",
+    "GuardOutcome",
+    "Judgement",
     "Machine",
     "Model",
     "NegotiationError",
+    "Outcome",
     "Problem",
+    "Refused",
     "RefusedEvent",
+    "Rule",
+    "RuleViolation",
     "Scenario",
     "State",
-    "Step",
     "Trace",
+    "TraceStep",
+    "UsageError",
+    "Violation",
     "builtin_models",
     "load_model",
     "load_scenario",

@@ -5,9 +5,8 @@ Only the CLI turns these into exit codes and one-line messages.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 
 @dataclass(frozen=True)
@@ -20,10 +19,6 @@ class Location:
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.column}"
-
-    def shifted(self, columns: int) -> Location:
-        """The location `columns` further along the same line (for a place inside a value)."""
-        return Location(self.file, self.line, self.column + columns)
 
 
 MAX_MESSAGE = 300
@@ -55,6 +50,19 @@ def printable(text: str, limit: int = MAX_MESSAGE) -> str:
 
 class NegotiationError(Exception):
     """The root of every error this package raises on purpose."""
+
+
+class OutputError(NegotiationError):
+    """Output cannot go where it was asked to: a file refused or failing (a device, a link, an
+    input of the command, a file that exists) or a standard stream that cannot be written.
+
+    `path` names the file (or "standard output"); `reason` says what is wrong with it.
+    """
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{printable(path)}: {reason}")
 
 
 class FileError(NegotiationError):
@@ -106,49 +114,10 @@ class EventError(NegotiationError):
     """An event was asked for that the model does not have, or with invalid parameters."""
 
 
-@dataclass(frozen=True)
-class GuardOutcome:
-    """How one guard judged one attempt to fire an event."""
+class UsageError(NegotiationError):
+    """A request the data cannot answer as asked (an option naming a source a scenario lacks,
+    two histories of different models to compare); `option` names the option, if one."""
 
-    guard: str
-    passed: bool
-    reason: str
-    expression: str
-    values: Mapping[str, Any]
-
-
-class RefusedEvent(NegotiationError):
-    """A guard (or the event's allowed phases) refused an event; the state is unchanged."""
-
-    def __init__(
-        self,
-        event: str,
-        phase: str,
-        guard: str,
-        reason: str,
-        values: Mapping[str, Any],
-        outcomes: Sequence[GuardOutcome] = (),
-    ) -> None:
-        self.event = event
-        self.phase = phase
-        self.guard = guard
-        self.reason = reason
-        self.values = dict(values)
-        self.outcomes = tuple(outcomes)
-        shown = ", ".join(f"{k}={v!r}" for k, v in self.values.items())
-        detail = f" ({shown})" if shown else ""
-        super().__init__(
-            f"event '{event}' refused in phase '{phase}' by guard '{guard}': {reason}{detail}"
-        )
-
-
-class InvariantViolation(NegotiationError):
-    """A step would break an invariant or a variable's bounds: the model's rules are wrong.
-
-    The machine keeps the state it had before the step.
-    """
-
-    def __init__(self, event: str, invariant: str, message: str) -> None:
-        self.event = event
-        self.invariant = invariant
-        super().__init__(f"event '{event}' would break {invariant}: {message}")
+    def __init__(self, message: str, option: str | None = None) -> None:
+        self.option = option
+        super().__init__(message)

@@ -17,31 +17,16 @@ second), so the CLI imports it only where it is used.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
 from typing import Any
 
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from negotiation.errors import InvariantViolation, RefusedEvent
-from negotiation.rules.model import Event, Model, Param, Value
-from negotiation.semantics.machine import Machine
-
-Fired = tuple[str, dict[str, Value]]
-
-
-def param_values(param: Param) -> st.SearchStrategy[Value]:
-    """Valid values of one parameter: within its bounds, or one of its enum values."""
-    if param.type.kind == "bool":
-        return st.booleans()
-    if param.type.kind == "str":
-        return st.sampled_from(sorted(param.type.values or ()))
-    return st.integers(min_value=param.min, max_value=param.max)
-
-
-def params(event: Event) -> st.SearchStrategy[dict[str, Value]]:
-    """A full, valid set of parameters for `event` (guards may still refuse them)."""
-    return st.fixed_dictionaries({name: param_values(p) for name, p in event.params.items()})
+from negotiation.analyses.falsify import param_values, params
+from negotiation.rules.model import Event, Model, Value
+from negotiation.semantics.judge import check_state
+from negotiation.semantics.machine import Machine, RefusedEvent, RuleViolation
+from negotiation.semantics.search import Fired
 
 
 def events(model: Model, phase: str | None = None) -> st.SearchStrategy[Fired]:
@@ -131,23 +116,12 @@ def scenarios(draw: Any, model: Model, model_reference: str, max_events: int = 1
     )
 
 
-def replay_sequence(model: Model, sequence: Sequence[Fired]) -> Machine:
-    """Fire a sequence from the model's initial state, skipping refused events."""
-    machine = Machine(model)
-    for name, values in sequence:
-        try:
-            machine.fire(name, values)
-        except RefusedEvent:
-            continue
-    return machine
-
-
 def rule_based_machine(model: Model) -> type[RuleBasedStateMachine]:
     """A hypothesis RuleBasedStateMachine for `model`: one rule per event, its invariants checked.
 
     Each rule fires its event with drawn parameters. A refused event must leave the state
     untouched; an applied one must land in a declared phase. After every step, every variable
-    must be within its bounds and every invariant must hold (`InvariantViolation` fails the test).
+    must be within its bounds and every invariant must hold (`RuleViolation` fails the test).
     """
 
     def __init__(self: Any) -> None:
@@ -170,13 +144,9 @@ def rule_based_machine(model: Model) -> type[RuleBasedStateMachine]:
 
     def invariants_hold(self: Any) -> None:
         state = self.machine.state
-        for variable in model.variables.values():
-            error = variable.check(state.ledger[variable.name])
-            if error:
-                raise InvariantViolation("(state)", f"the bounds of '{variable.name}'", error)
-        for inv in model.invariants:
-            if not inv.expression(state.ledger, {}, state.phase):
-                raise InvariantViolation("(state)", f"invariant '{inv.name}'", inv.expression.text)
+        broken = check_state(model, state.phase, state.ledger)
+        if broken is not None:
+            raise RuleViolation(broken)
 
     namespace: dict[str, Any] = {
         "__init__": __init__,
@@ -195,7 +165,6 @@ __all__ = [
     "events",
     "param_values",
     "params",
-    "replay_sequence",
     "rule_based_machine",
     "scenarios",
 ]

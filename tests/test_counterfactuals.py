@@ -192,15 +192,15 @@ start:
 def test_source_option_trusts_that_source_where_figures_disagree(tmp_path):
     path = write(tmp_path, "figures.yaml", FIGURES)
     best = json.loads(invoke("run", path, "--format", "json").stdout)
-    wire = json.loads(invoke("run", path, "--format", "json", "--source", "wire").stdout)
+    wire = json.loads(invoke("run", path, "--format", "json", "--trusted-source", "wire").stdout)
     assert best["final"]["ledger"]["hostages_returned"] == 2
     assert wire["final"]["ledger"]["hostages_returned"] == 3
-    assert wire["trusting_source"] == "wire"
+    assert wire["trusted_source"] == "wire"
 
 
 def test_unknown_source_option_is_a_usage_error(tmp_path):
     path = write(tmp_path, "figures.yaml", FIGURES)
-    result = CliRunner().invoke(cli, ["run", str(path), "--source", "wrie"])
+    result = CliRunner().invoke(cli, ["run", str(path), "--trusted-source", "wrie"])
     assert result.exit_code == 2
     assert "the scenario has no source 'wrie'; did you mean 'wire'?" in result.stderr
 
@@ -338,7 +338,7 @@ def test_sensitivity_exits_1_when_the_scenario_fails_as_written(tmp_path):
 
 def test_sensitivity_refuses_source():
     result = CliRunner().invoke(
-        cli, ["run", str(GAZA), "--sensitivity", "--source", "afp_2025_03_28"]
+        cli, ["run", str(GAZA), "--sensitivity", "--trusted-source", "afp_2025_03_28"]
     )
     assert result.exit_code == 2
 

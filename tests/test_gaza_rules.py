@@ -14,9 +14,11 @@ from typing import Any
 
 import pytest
 
-from negotiation.errors import RefusedEvent
+from negotiation import RefusedEvent
 from negotiation.rules.model import Model, Value, load_model
-from negotiation.semantics.machine import ALLOWED_PHASES, Machine, State
+from negotiation.semantics.machine import Machine
+from negotiation.semantics.outcomes import PHASES_RULE as ALLOWED_PHASES
+from negotiation.semantics.outcomes import Rule, State
 
 MODEL: Model = load_model("gaza_truce")
 
@@ -858,9 +860,10 @@ def test_event_refused_by_the_one_guard_that_fails(
     with pytest.raises(RefusedEvent) as refusal:
         machine.fire(event, params)
 
-    error = refusal.value
-    assert (error.event, error.phase, error.guard, error.reason) == (event, phase, guard, reason)
-    assert [outcome.guard for outcome in error.outcomes if not outcome.passed] == [guard]
+    refused = refusal.value.outcome
+    assert (refused.event, refused.state.phase, refused.reason) == (event, phase, reason)
+    assert refused.rule == Rule("guard", guard)
+    assert [outcome.guard for outcome in refused.refusals] == [guard]
     assert machine.state == before
     assert machine.explain(event, params).allowed is False
 
@@ -879,9 +882,10 @@ def test_event_refused_outside_its_allowed_phases(
     with pytest.raises(RefusedEvent) as refusal:
         machine.fire(event, params)
 
-    error = refusal.value
-    assert (error.event, error.phase, error.guard) == (event, phase, ALLOWED_PHASES)
-    assert error.values == {"phase": phase}
+    refused = refusal.value.outcome
+    assert (refused.event, refused.state.phase) == (event, phase)
+    assert refused.rule == Rule("phase", ALLOWED_PHASES)
+    assert refused.values == {"phase": phase}
     assert machine.state == before
 
 

@@ -17,7 +17,8 @@ def test_shipped_scenario_meets_its_expectations(path):
     assert scenario.expect is not None, "a shipped scenario states what it must end in"
     trace = replay(scenario)
     assert trace.stopped_at is None
-    assert trace.failures == ()
+    assert trace.expectation_failures == ()
+    assert trace.violations == ()
 
 
 def test_documented_scenario_ends_with_the_figures_of_the_article():

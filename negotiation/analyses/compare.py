@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from negotiation.errors import UsageError
 from negotiation.rules.model import Value
 from negotiation.scenarios.dates import Date
 from negotiation.scenarios.trace import Trace, TraceStep
@@ -64,34 +65,16 @@ class Divergence:
     def first_b(self) -> TraceStep | None:
         return _at(self.b, self.index)
 
-    def to_data(self) -> dict[str, Any]:
-        return {
-            "a": _trace_data(self.a),
-            "b": _trace_data(self.b),
-            "first_divergence": (
-                None
-                if self.index is None
-                else {
-                    "index": self.index + 1,
-                    "a": _step_data(self.first_a),
-                    "b": _step_data(self.first_b),
-                }
-            ),
-            "timelines": {
-                "a": [_span_data(span) for span in self.timeline_a],
-                "b": [_span_data(span) for span in self.timeline_b],
-            },
-            "only_in_a": self.only_a,
-            "only_in_b": self.only_b,
-            "final": {"a": self.a.final.phase, "b": self.b.final.phase},
-            "ledger_differences": {
-                name: [a, b] for name, (a, b) in self.ledger_differences.items()
-            },
-        }
-
 
 def compare(a: Trace, b: Trace) -> Divergence:
-    """The first step where the histories differ, their phase timelines, their end states."""
+    """The first step where the histories differ, their phase timelines, their end states.
+
+    Raises UsageError if the two histories are of different models."""
+    if a.scenario.model.name != b.scenario.model.name:
+        raise UsageError(
+            f"A uses the model {a.scenario.model.name} and B {b.scenario.model.name}: "
+            "only histories of one model can be compared"
+        )
     index = None
     for number in range(max(len(a.steps), len(b.steps))):
         if _signature(_at(a, number)) != _signature(_at(b, number)):
@@ -133,37 +116,3 @@ def _signature(step: TraceStep | None) -> tuple[Any, ...] | None:
     if step is None:
         return None
     return (step.entry.id, step.entry.event, tuple(sorted(step.params.items())), step.applied)
-
-
-def _trace_data(trace: Trace) -> dict[str, Any]:
-    return {
-        "scenario": trace.scenario.name,
-        "title": trace.scenario.title,
-        "steps": len(trace.steps),
-        "refused": [step.entry.id for step in trace.refused],
-        "final_phase": trace.final.phase,
-    }
-
-
-def _step_data(step: TraceStep | None) -> dict[str, Any] | None:
-    if step is None:
-        return None
-    return {
-        "id": step.entry.id,
-        "date": str(step.entry.date) if step.entry.date else None,
-        "event": step.entry.event,
-        "params": dict(step.params),
-        "applied": step.applied,
-        "phase_after": step.after.phase,
-    }
-
-
-def _span_data(span: PhaseSpan) -> dict[str, Any]:
-    return {
-        "phase": span.phase,
-        "from": str(span.start) if span.start else None,
-        "to": str(span.end) if span.end else None,
-        "days_min": span.days[0] if span.days else None,
-        "days_max": span.days[1] if span.days else None,
-        "entered_by": span.entered_by,
-    }

@@ -1,4 +1,5 @@
-"""`check --properties`: hypothesis against a model's invariants and properties.
+"""Falsify a model's rules (`check --properties`): hypothesis searches for a history that breaks
+a bound, an invariant or a property.
 
 Hypothesis draws histories (each step an event that may fire from the current phase, with valid
 parameters), replays them through the machine and checks, after every step, the variables'
@@ -12,7 +13,6 @@ for `check --properties`.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,21 +20,26 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis import strategies as st
 
-from negotiation.errors import InvariantViolation, RefusedEvent
-from negotiation.rules.model import Model, Value
-from negotiation.rules.properties import START, check_history
-from negotiation.semantics.machine import Machine, State
-from negotiation.testing import params
+from negotiation.rules.model import Event, Model, Param, Value
+from negotiation.rules.properties import START
+from negotiation.semantics.history import judge_history
+from negotiation.semantics.machine import Machine
+from negotiation.semantics.outcomes import Applied, Broken, State
+from negotiation.semantics.search import Fired, reachable, shortest_breaking_history
 
-Fired = tuple[str, dict[str, Value]]
+
+def param_values(param: Param) -> st.SearchStrategy[Value]:
+    """Valid values of one parameter: within its bounds, or one of its enum values."""
+    if param.type.kind == "bool":
+        return st.booleans()
+    if param.type.kind == "str":
+        return st.sampled_from(sorted(param.type.values or ()))
+    return st.integers(min_value=param.min, max_value=param.max)
 
 
-@dataclass(frozen=True)
-class Failure:
-    """What broke: the invariant or property, and how."""
-
-    rule: str
-    message: str
+def params(event: Event) -> st.SearchStrategy[dict[str, Value]]:
+    """A full, valid set of parameters for `event` (guards may still refuse them)."""
+    return st.fixed_dictionaries({name: param_values(p) for name, p in event.params.items()})
 
 
 @dataclass(frozen=True)
@@ -49,34 +54,13 @@ class Report:
     examples_run: int
     events_fired: int = 0
     interrupted: bool = False
-    failure: Failure | None = None
+    failure: Broken | None = None
     counterexample: tuple[Fired, ...] = field(default=())
 
     @property
     def holds(self) -> bool:
         """Every rule held, on histories in which events were applied (not vacuously)."""
         return self.failure is None and self.events_fired > 0
-
-    def to_data(self) -> dict[str, Any]:
-        return {
-            "model": self.model,
-            "seed": self.seed,
-            "examples": self.examples,
-            "steps": self.steps,
-            "examples_run": self.examples_run,
-            "events_fired": self.events_fired,
-            "interrupted": self.interrupted,
-            "rules": list(self.rules),
-            "holds": self.holds,
-            "failure": (
-                {"rule": self.failure.rule, "message": self.failure.message}
-                if self.failure
-                else None
-            ),
-            "counterexample": [
-                {"event": name, "params": dict(values)} for name, values in self.counterexample
-            ],
-        }
 
 
 def rules_checked(model: Model) -> tuple[str, ...]:
@@ -90,8 +74,8 @@ def rules_checked(model: Model) -> tuple[str, ...]:
 
 def run_history(
     model: Model, history: list[Fired], machine: Machine | None = None
-) -> tuple[list[Fired], Failure | None]:
-    """Replay `history`, skipping refused events; the events applied, and the first failure.
+) -> tuple[list[Fired], Broken | None]:
+    """Replay `history`, skipping refused events; the events applied, and the first broken rule.
 
     `machine`, if given, is reused (put back in the model's initial state first).
     """
@@ -103,23 +87,25 @@ def run_history(
     events = [START]
     applied: list[Fired] = []
     for name, values in history:
-        try:
-            machine.fire(name, values)
-        except RefusedEvent:
-            continue
-        except InvariantViolation as broken:
+        outcome = machine.attempt(name, values)
+        if isinstance(outcome, Broken):
             applied.append((name, values))
-            return applied, Failure(broken.invariant, str(broken))
-        applied.append((name, values))
-        states.append(machine.state)
-        events.append(name)
-    violation = check_history(model, states, events, machine)
-    if violation is not None:
-        return applied, Failure(f"property {violation.property}", violation.message)
-    return applied, None
+            return applied, outcome
+        if isinstance(outcome, Applied):
+            applied.append((name, values))
+            states.append(outcome.after)
+            events.append(name)
+    searcher = Machine(model)
+    broken = judge_history(
+        model,
+        states,
+        events,
+        lambda state, goal, within: reachable(model, state, goal, within, searcher),
+    )
+    return applied, broken
 
 
-def check_properties(
+def falsify(
     model: Model,
     examples: int = 1000,
     steps: int = 30,
@@ -161,14 +147,13 @@ def check_properties(
             name = data.draw(st.sampled_from(names))
             values = data.draw(params(model.events[name]))
             history.append((name, values))
-            with contextlib.suppress(RefusedEvent, InvariantViolation):
-                machine.fire(name, values)
+            machine.attempt(name, values)
         applied, failure = run_history(model, history, replaying)
         if searching:
             fired += len(applied)
         if failure is not None:
             found["applied"], found["failure"] = applied, failure
-            raise AssertionError(failure.message)
+            raise AssertionError(str(failure))
 
     interrupted = False
     try:
@@ -179,8 +164,10 @@ def check_properties(
         interrupted = True  # report what was tried so far
     failure = found.get("failure")
     if failure is not None and not interrupted:
-        found["applied"] = shorter_counterexample(model, found["applied"], failure)
-        failure = run_history(model, found["applied"])[1] or failure
+        shorter = shortest_breaking_history(model, failure.rule, len(found["applied"]) - 1)
+        if shorter is not None:
+            found["applied"] = shorter
+            failure = run_history(model, shorter)[1] or failure
     return Report(
         model=model.name,
         seed=seed_value,
@@ -193,67 +180,6 @@ def check_properties(
         failure=failure,
         counterexample=tuple(found.get("applied", ())) if failure else (),
     )
-
-
-def shorter_counterexample(
-    model: Model, history: list[Fired], failure: Failure, budget: int = 20_000
-) -> list[Fired]:
-    """A shortest history that breaks the same rule, if one shorter than `history` exists.
-
-    Hypothesis shrinks by deleting and simplifying what it drew, which can stop at a local
-    minimum (three small releases where one large one would do). A breadth-first search over
-    histories, trying each event's parameters at a few values (see `candidate_params`), finds the
-    shortest history within `budget` distinct states; if it finds none, `history` stands.
-    """
-    from negotiation.rules.properties import candidate_params, state_key
-
-    prop = next((p for p in model.properties if f"property {p.name}" == failure.rule), None)
-    if prop is not None and prop.kind == "stays_reachable":
-        return history  # each step would need a search of its own
-    machine = Machine(model)
-    start = machine.state
-    layer: list[tuple[State, tuple[Fired, ...], tuple[str, ...], tuple[State, ...]]] = [
-        (start, (), (START,), (start,))
-    ]
-    seen = {state_key(start)}
-    for _ in range(len(history) - 1):
-        following = []
-        for state, fired, events, states in layer:
-            for event in model.events.values():
-                if state.phase not in event.from_phases:
-                    continue
-                for values in candidate_params(event, state.ledger):
-                    step = (*fired, (event.name, values))
-                    machine.reset(state.phase, state.ledger)
-                    try:
-                        after = machine.fire(event.name, values).after
-                    except RefusedEvent:
-                        continue
-                    except InvariantViolation as violation:
-                        if violation.invariant == failure.rule:
-                            return list(step)
-                        continue
-                    path = (*states, after)
-                    names = (*events, event.name)
-                    if prop is not None and _breaks(prop, model, path, names):
-                        return list(step)
-                    key = state_key(after)
-                    if key not in seen:
-                        seen.add(key)
-                        following.append((after, step, names, path))
-                        if len(seen) > budget:
-                            return history
-        layer = following
-    return history
-
-
-def _breaks(prop: Any, model: Model, states: Any, events: Any) -> bool:
-    from negotiation.rules.properties import check_property
-
-    try:
-        return check_property(prop, model, states, events) is not None
-    except ZeroDivisionError:
-        return True
 
 
 def counterexample_scenario(

@@ -10,7 +10,6 @@ is reported as such: the conclusions do not rest on it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from negotiation.scenarios.replay import replay
 from negotiation.scenarios.scenario import Scenario
@@ -42,25 +41,6 @@ class Sensitivity:
                 seen.append((variant.event_id, variant.param))
         return seen
 
-    def to_data(self) -> dict[str, Any]:
-        return {
-            "scenario": self.baseline.scenario.name,
-            "baseline": {
-                "phase": self.baseline.final.phase,
-                "expectations_met": not self.baseline.failures,
-            },
-            "variants": [
-                {
-                    "event": v.event_id,
-                    "param": v.param,
-                    "value": v.value,
-                    "label": v.label,
-                    "changes": list(v.changes),
-                }
-                for v in self.variants
-            ],
-        }
-
 
 def sensitivity(scenario: Scenario) -> Sensitivity:
     """Replay the scenario at every extreme of every uncertain or contested figure."""
@@ -87,8 +67,8 @@ def differences(baseline: Trace, other: Trace) -> tuple[str, ...]:
     found = []
     for before, after in zip(baseline.steps, other.steps, strict=False):
         entry = before.entry.id
-        was = {o.guard: o.passed for o in _outcomes(before)}
-        now = {o.guard: o.passed for o in _outcomes(after)}
+        was = {o.guard: o.passed for o in before.guards}
+        now = {o.guard: o.passed for o in after.guards}
         for guard in was.keys() & now.keys():
             if was[guard] != now[guard]:
                 verdict = "passes" if now[guard] else "fails"
@@ -100,14 +80,7 @@ def differences(baseline: Trace, other: Trace) -> tuple[str, ...]:
     for name, value in baseline.final.ledger.items():
         if other.final.ledger[name] != value:
             found.append(f"{name} ends at {other.final.ledger[name]!r}, not {value!r}")
-    if bool(baseline.failures) != bool(other.failures):
-        found.append("expectations are " + ("not met" if other.failures else "now met"))
+    if bool(baseline.expectation_failures) != bool(other.expectation_failures):
+        met = "not met" if other.expectation_failures else "now met"
+        found.append(f"expectations are {met}")
     return tuple(found)
-
-
-def _outcomes(step: Any) -> tuple[Any, ...]:
-    if step.step is not None:
-        return tuple(step.step.guards)
-    if step.refusal is not None:
-        return tuple(step.refusal.outcomes)
-    return ()

@@ -13,7 +13,7 @@ import traceback
 
 import click
 
-from negotiation.errors import FileError, NegotiationError
+from negotiation.errors import FileError, NegotiationError, UsageError
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -46,6 +46,11 @@ class _Group(click.Group):
             show_traceback(debug)
             for problem in error.problems:
                 click.echo(str(problem), err=True)
+            ctx.exit(EXIT_BAD_INPUT)
+        except UsageError as error:
+            show_traceback(debug)
+            where = f"Invalid value for '{error.option}': " if error.option else ""
+            click.echo(f"Error: {where}{error}", err=True)
             ctx.exit(EXIT_BAD_INPUT)
         except NegotiationError as error:
             show_traceback(debug)

@@ -155,16 +155,14 @@ def check(
 
 def _check_files(files: tuple[str, ...], output_format: str) -> int:
     from negotiation.analyses.lint import check_file
-    from negotiation.render.check import file_checks_data, file_checks_text
+    from negotiation.render.check import file_check_lines, file_checks_data
     from negotiation.render.data import to_json
 
     checks = [check_file(name) for name in files]
     if output_format == "json":
         click.echo(to_json(file_checks_data(checks)), nl=False)
     else:
-        text = file_checks_text(checks)
-        for line in text.splitlines():
-            problem = ": ok (" not in line and ": warning: " not in line
+        for line, problem in file_check_lines(checks):
             click.echo(line, err=problem)
     if any(check.problems for check in checks):
         return EXIT_BAD_INPUT
@@ -182,9 +180,9 @@ def _check_properties(
 ) -> int:
     import os
 
-    from negotiation.analyses.falsify import check_properties, counterexample_scenario
+    from negotiation.analyses.falsify import counterexample_scenario, falsify
     from negotiation.files.output import write_atomic
-    from negotiation.render.check import report_text
+    from negotiation.render.check import report_data, report_text
     from negotiation.render.data import to_json
     from negotiation.rules.model import builtin_models, load_model
 
@@ -195,7 +193,7 @@ def _check_properties(
             f"{target} exists; give another --counterexample file, or --force to overwrite it"
         )
     with _progress(examples) as advance:
-        report = check_properties(model, examples, steps, seed, advance)
+        report = falsify(model, examples, steps, seed, advance)
     written: str | None = None
     if report.failure is not None:
         written = target
@@ -206,9 +204,7 @@ def _check_properties(
             reference = os.path.relpath(os.path.abspath(name), folder)
         write_atomic(written, counterexample_scenario(model, reference, report, name))
     if output_format == "json":
-        data = report.to_data()
-        data["scenario_file"] = written
-        click.echo(to_json(data), nl=False)
+        click.echo(to_json(report_data(report, written)), nl=False)
     else:
         click.echo(report_text(report, written), nl=False)
     if report.interrupted:

@@ -20,8 +20,7 @@ from negotiation.cli.base import EXIT_FAILED, FORMAT, OUTPUT, cli, emit, text_wi
     "counterfactual is a finding).",
 )
 @click.option(
-    "--source",
-    "trust",
+    "--trusted-source",
     metavar="SOURCE",
     help="Where sources disagree on a figure, use the value this source (an id from the "
     "scenario's sources) gives.",
@@ -37,7 +36,7 @@ def run(
     output_format: str,
     output: str | None,
     on_refused: str,
-    trust: str | None,
+    trusted_source: str | None,
     sensitivity: bool,
 ) -> None:
     """Replay SCENARIO and print its timeline and end state.
@@ -53,42 +52,25 @@ def run(
       negotiation run scenarios/gaza-2025.yaml --format json -o trace.json
       negotiation run scenarios/gaza-2025.yaml --sensitivity
     """
-    from negotiation.rules.expressions import suggest
     from negotiation.scenarios.replay import replay
     from negotiation.scenarios.scenario import load_scenario
 
     loaded = load_scenario(scenario)
-    if trust is not None:
-        giving = sorted(
-            {v.source for e in loaded.events for f in e.figures.values() for v in f.values}
-        )
-        if trust not in loaded.sources:
-            hint = suggest(trust, list(loaded.sources)) or (
-                "; its sources are " + ", ".join(loaded.sources) if loaded.sources else ""
-            )
-            raise click.BadParameter(
-                f"the scenario has no source '{trust}'{hint}", param_hint="--source"
-            )
-        if trust not in giving:
-            which = ", ".join(giving) if giving else "none"
-            raise click.BadParameter(
-                f"'{trust}' gives no figure in this scenario, so trusting it changes nothing "
-                f"(sources that give figures: {which})",
-                param_hint="--source",
-            )
+    if trusted_source is not None:
+        loaded.check_trusted_source(trusted_source)
     if sensitivity:
-        if trust is not None or on_refused != "stop":
+        if trusted_source is not None or on_refused != "stop":
             raise click.UsageError(
                 "--sensitivity replays every figure's values itself, recording refusals and "
-                "going on; it takes neither --source nor --on-refused"
+                "going on; it takes neither --trusted-source nor --on-refused"
             )
         from negotiation.analyses.sensitivity import sensitivity as vary
 
         result = vary(loaded)
         if output_format == "json":
-            from negotiation.render.data import to_json
+            from negotiation.render.data import sensitivity_data, to_json
 
-            text = to_json(result.to_data())
+            text = to_json(sensitivity_data(result))
         else:
             from negotiation.render.text import render_sensitivity
 
@@ -97,11 +79,13 @@ def run(
         if not result.baseline.ok:
             click.get_current_context().exit(EXIT_FAILED)
         return
-    trace = replay(loaded, on_refused="skip" if on_refused == "skip" else "stop", source=trust)
+    trace = replay(
+        loaded, on_refused="skip" if on_refused == "skip" else "stop", trusted_source=trusted_source
+    )
     if output_format == "json":
-        from negotiation.render.data import to_json
+        from negotiation.render.data import to_json, trace_data
 
-        text = to_json(trace.to_data())
+        text = to_json(trace_data(trace))
     else:
         from negotiation.render.text import render_trace
 
@@ -132,17 +116,12 @@ def compare(first: str, second: str, output_format: str, output: str | None) -> 
     from negotiation.scenarios.scenario import load_scenario
 
     scenarios = [load_scenario(path) for path in (first, second)]
-    if scenarios[0].model.name != scenarios[1].model.name:
-        raise click.UsageError(
-            f"A uses the model {scenarios[0].model.name} and B {scenarios[1].model.name}: "
-            "only histories of one model can be compared"
-        )
     traces = [replay(scenario, on_refused="skip") for scenario in scenarios]
     result = diverge(*traces)
     if output_format == "json":
-        from negotiation.render.data import to_json
+        from negotiation.render.data import divergence_data, to_json
 
-        text = to_json(result.to_data())
+        text = to_json(divergence_data(result))
     else:
         from negotiation.render.compare import render_divergence
 

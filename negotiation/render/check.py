@@ -8,14 +8,15 @@ from negotiation.analyses.falsify import Report
 from negotiation.analyses.lint import FileCheck
 
 
-def file_checks_text(checks: list[FileCheck]) -> str:
+def file_check_lines(checks: list[FileCheck]) -> list[tuple[str, bool]]:
+    """The lines of a file check, each with whether it reports a problem (for stderr)."""
     lines = []
     for check in checks:
-        for problem in (*check.problems, *check.findings):
-            lines.append(str(problem))
+        lines += [(str(problem), True) for problem in check.problems]
+        lines += [(str(finding), False) for finding in check.findings]
         if not check.problems and not check.findings:
-            lines.append(f"{check.file}: ok ({check.kind} {check.name})")
-    return "\n".join(lines) + "\n"
+            lines.append((f"{check.file}: ok ({check.kind} {check.name})", False))
+    return lines
 
 
 def file_checks_data(checks: list[FileCheck]) -> list[dict[str, Any]]:
@@ -39,6 +40,31 @@ def _problem(problem: Any) -> dict[str, Any]:
         "line": location.line,
         "column": location.column,
         "message": problem.message,
+    }
+
+
+def report_data(report: Report, written: str | None) -> dict[str, Any]:
+    """A rule test's report as plain data (`check --properties --format json`)."""
+    failure = report.failure
+    return {
+        "model": report.model,
+        "seed": report.seed,
+        "examples": report.examples,
+        "steps": report.steps,
+        "examples_run": report.examples_run,
+        "events_fired": report.events_fired,
+        "interrupted": report.interrupted,
+        "rules": list(report.rules),
+        "holds": report.holds,
+        "failure": (
+            {"rule": failure.rule.name, "kind": failure.rule.kind, "message": failure.message}
+            if failure
+            else None
+        ),
+        "counterexample": [
+            {"event": name, "params": dict(values)} for name, values in report.counterexample
+        ],
+        "scenario_file": written,
     }
 
 

@@ -66,9 +66,9 @@ def render_divergence(result: Divergence, width: int = WIDTH) -> str:
     for side, trace in (("A", result.a), ("B", result.b)):
         if trace.refused:
             refused = ", ".join(
-                f"'{step.entry.id}' ({step.refusal.guard})"
+                f"'{step.entry.id}' ({', '.join(o.guard for o in step.refused.refusals)})"
                 for step in trace.refused
-                if step.refusal
+                if step.refused
             )
             console.print(f"Refused in {side}: {escape(refused)}")
     text = _written(console)

@@ -40,8 +40,8 @@ def render_trace(trace: Trace, color: bool = False, width: int = WIDTH) -> str:
         _rows(console, [("why", escape(scenario.rationale))], indent=0, width=8)
     for override in scenario.overrides:
         _rows(console, [("override", escape(override))], indent=0, width=8)
-    if trace.source:
-        console.print(f"figures   where sources disagree, the values of '{trace.source}'")
+    if trace.trusted_source:
+        console.print(f"figures   where sources disagree, the values of '{trace.trusted_source}'")
     for number, step in enumerate(trace.steps, start=1):
         console.print()
         _step(console, trace, number, step)
@@ -85,18 +85,20 @@ def _step(console: Console, trace: Trace, number: int, step: TraceStep) -> None:
     for line in lines[1:]:
         console.print(escape(line), soft_wrap=True)
     rows: list[tuple[str, str]] = []
-    if step.refusal is not None:
-        refusal = step.refusal
-        rows.append(
-            (
-                "[red bold]REFUSED[/]",
-                f"by guard [bold]{refusal.guard}[/]: "
-                f"{escape(refusal.reason)}{escape(_values(refusal.values))}",
+    refused, broken = step.refused, step.broken
+    if refused is not None:
+        for number, outcome in enumerate(refused.refusals):
+            label = "[red bold]REFUSED[/]" if number == 0 else "and"
+            rows.append(
+                (
+                    label,
+                    f"by guard [bold]{outcome.guard}[/]: "
+                    f"{escape(outcome.reason)}{escape(_values(outcome.values))}",
+                )
             )
-        )
         rows.append(("phase", f"{step.before.phase} (unchanged: nothing was applied)"))
-    elif step.violation is not None:
-        rows.append(("[red bold]BROKEN[/]", escape(step.violation)))
+    elif broken is not None:
+        rows.append(("[red bold]BROKEN[/]", escape(str(broken))))
     else:
         if step.before.phase == step.after.phase:
             rows.append(("phase", f"{step.after.phase} (unchanged)"))
@@ -108,8 +110,8 @@ def _step(console: Console, trace: Trace, number: int, step: TraceStep) -> None:
             if step.after.ledger[name] != old
         ]
         rows.append(("changed", " · ".join(changes) if changes else "nothing"))
-        if step.step is not None and step.step.guards:
-            rows.append(("guards", ", ".join(f"{o.guard} ✓" for o in step.step.guards)))
+        if step.guards:
+            rows.append(("guards", ", ".join(f"{o.guard} ✓" for o in step.guards)))
     codes = codes_of(trace.scenario, entry)
     if codes is not None:
         rows.append(("codes", escape(str(codes))))
@@ -175,11 +177,18 @@ def _end_state(console: Console, trace: Trace) -> None:
     console.print(ledger_table(model, final.ledger, trace.scenario.start_ledger))
     if trace.stopped_at is not None:
         console.print(f"[red bold]Replay stopped[/] at '{trace.stopped_at}'.")
-    if trace.failures:
+    for violation in trace.violations:
+        where = f"at '{violation.at}'" if violation.at else "in the starting state"
+        broken = violation.broken
+        console.print(
+            f"[red bold]Broken[/] {where}: {broken.rule}: {escape(broken.message)}",
+            soft_wrap=True,
+        )
+    if trace.expectation_failures:
         console.print("[red bold]Not met:[/]")
-        for failure in trace.failures:
+        for failure in trace.expectation_failures:
             console.print(f"  - {escape(failure)}")
-    elif trace.stopped_at is None:
+    elif trace.stopped_at is None and not trace.violations:
         met = "Expectations met." if trace.scenario.expect else "Expectations: none stated."
         console.print(f"[green]{met}[/]" if trace.scenario.expect else met)
         if model.properties:
@@ -228,7 +237,7 @@ def render_sensitivity(result: Sensitivity, width: int = WIDTH) -> str:
         f"{len(figures)} figure{'s' if len(figures) != 1 else ''}, "
         f"{len(result.variants)} variant replay{'s' if len(result.variants) != 1 else ''}."
     )
-    met = "met" if not result.baseline.failures else "not met"
+    met = "met" if not result.baseline.expectation_failures else "not met"
     console.print(
         f"As written, the replay ends in {result.baseline.final.phase}; expectations {met}."
     )

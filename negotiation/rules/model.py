@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ from negotiation.rules.expressions import (
     enum,
     suggest,
 )
-from negotiation.rules.properties import Property, build_property
+from negotiation.rules.properties import Property, build_property, property_scope
 
 Value = int | bool | str
 
@@ -256,11 +256,14 @@ class _Builder:
             if expression is not None:
                 invariants.append(Invariant(inv.name, expression, inv.description))
         self.duplicates([inv.name for inv in spec.invariants], "invariant", "invariants")
-        with_rules = replace(partial, events=events, invariants=tuple(invariants))
         properties = []
         for index, prop_spec in enumerate(spec.properties):
             prop = build_property(
-                prop_spec, with_rules, self.expression, self.problem, ("properties", index)
+                prop_spec,
+                property_scope({n: v.type for n, v in variables.items()}, events, phases),
+                self.expression,
+                self.problem,
+                ("properties", index),
             )
             if prop is not None:
                 properties.append(prop)

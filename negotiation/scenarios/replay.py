@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal
 
-from negotiation.errors import InvariantViolation, RefusedEvent
 from negotiation.rules.model import Value
-from negotiation.rules.properties import START, check_history
 from negotiation.scenarios.scenario import Scenario, ScenarioEvent
-from negotiation.scenarios.trace import Refusal, Trace, TraceStep
-from negotiation.semantics.machine import Machine, State
+from negotiation.scenarios.trace import Trace, TraceStep, Violation
+from negotiation.semantics.history import judge_history
+from negotiation.semantics.judge import DIVIDED_BY_ZERO, evaluate
+from negotiation.semantics.machine import Machine
+from negotiation.semantics.outcomes import Applied, Broken, Refused, State
+from negotiation.semantics.search import reachable
 
 OnRefused = Literal["stop", "skip"]
 
@@ -18,86 +20,84 @@ OnRefused = Literal["stop", "skip"]
 def replay(
     scenario: Scenario,
     on_refused: OnRefused = "stop",
-    source: str | None = None,
+    trusted_source: str | None = None,
     figures: Mapping[tuple[str, str], int] | None = None,
 ) -> Trace:
     """Replay every event of `scenario` in order.
 
-    A refused event is recorded with the guard that refused it; with `on_refused="stop"` the
-    replay ends there, with "skip" it goes on from the unchanged state. A broken invariant always
-    ends the replay. Expectations are checked against the state the replay ends in.
+    A refused event is recorded with the guards that refused it; with `on_refused="stop"` the
+    replay ends there, with "skip" it goes on from the unchanged state. A broken rule always
+    ends the replay. Expectations are checked against the state the replay ends in; the model's
+    properties against the history it went through.
 
-    A figure (a parameter with several values) takes its `best` value, or with `source` the
-    value that source gives, or the value `figures` sets for its (event id, parameter).
+    A figure (a parameter with several values) takes its `best` value, or with `trusted_source`
+    the value that source gives, or the value `figures` sets for its (event id, parameter).
     """
     machine = Machine(scenario.model, scenario.start_phase, scenario.start_ledger)
     steps: list[TraceStep] = []
+    violations: list[Violation] = []
     stopped_at: str | None = None
     for index, entry in enumerate(scenario.events):
         before = machine.state
-        inherited = index < scenario.inherited
-        params = chosen_params(entry, source, figures or {})
-        try:
-            step = machine.fire(entry.event, params)
-        except RefusedEvent as refused:
-            refusal = Refusal(refused.guard, refused.reason, refused.values, refused.outcomes)
-            steps.append(
-                TraceStep(entry, before, before, params, refusal=refusal, inherited=inherited)
-            )
-            if on_refused == "stop":
-                stopped_at = entry.id
-                break
-            continue
-        except InvariantViolation as violation:
-            steps.append(
-                TraceStep(
-                    entry, before, before, params, violation=str(violation), inherited=inherited
-                )
-            )
+        params = chosen_params(entry, trusted_source, figures or {})
+        outcome = machine.attempt(entry.event, params)
+        steps.append(TraceStep(entry, before, params, outcome, index < scenario.inherited))
+        if isinstance(outcome, Broken):
+            violations.append(Violation(outcome, entry.id))
             stopped_at = entry.id
             break
-        steps.append(TraceStep(entry, before, step.after, params, step=step, inherited=inherited))
+        if isinstance(outcome, Refused) and on_refused == "stop":
+            stopped_at = entry.id
+            break
     final = machine.state
-    failures = () if stopped_at else check_expectations(scenario, final)
-    failures += check_properties(scenario, steps)
-    return Trace(scenario, tuple(steps), final, failures, stopped_at, source)
+    start = steps[0].before if steps else final
+    broken = history_violation(scenario, start, steps, machine)
+    if broken is not None:
+        violations.append(broken)
+    failures = () if stopped_at else expectation_failures(scenario, final)
+    return Trace(
+        scenario, tuple(steps), final, failures, tuple(violations), stopped_at, trusted_source
+    )
 
 
 def chosen_params(
-    entry: ScenarioEvent, source: str | None, figures: Mapping[tuple[str, str], int]
+    entry: ScenarioEvent, trusted_source: str | None, figures: Mapping[tuple[str, str], int]
 ) -> dict[str, Value]:
     """The parameters an entry fires with, each figure at the value chosen for this replay."""
     params = dict(entry.params)
     for name, figure in entry.figures.items():
         if (entry.id, name) in figures:
             params[name] = figures[(entry.id, name)]
-        elif source is not None:
-            given = figure.from_source(source)
+        elif trusted_source is not None:
+            given = figure.from_source(trusted_source)
             if given is not None:
                 params[name] = given
     return params
 
 
-def check_properties(scenario: Scenario, steps: list[TraceStep]) -> tuple[str, ...]:
-    """The model's properties over the history the replay went through (applied steps only)."""
-    if not scenario.model.properties:
-        return ()
-    applied = [step for step in steps if step.step is not None]
-    states = [
-        steps[0].before
-        if steps
-        else Machine(scenario.model, scenario.start_phase, scenario.start_ledger).state
-    ]
-    states += [step.after for step in applied]
-    events = [START, *(step.entry.event for step in applied)]
-    violation = check_history(scenario.model, states, events)
-    if violation is None:
-        return ()
-    where = f"at '{applied[violation.index - 1].entry.id}'" if violation.index else "at the start"
-    return (f"property '{violation.property}' broken {where}: {violation.message}",)
+def history_violation(
+    scenario: Scenario, start: State, steps: list[TraceStep], machine: Machine
+) -> Violation | None:
+    """The first of the model's properties that the applied steps' history breaks."""
+    model = scenario.model
+    if not model.properties:
+        return None
+    applied = [step for step in steps if isinstance(step.outcome, Applied)]
+    states = [start, *(step.after for step in applied)]
+    events = ["start", *(step.entry.event for step in applied)]
+    broken = judge_history(
+        model,
+        states,
+        events,
+        lambda state, goal, within: reachable(model, state, goal, within, machine),
+    )
+    if broken is None:
+        return None
+    at = applied[broken.index - 1].entry.id if broken.index else None
+    return Violation(broken, at)
 
 
-def check_expectations(scenario: Scenario, final: State) -> tuple[str, ...]:
+def expectation_failures(scenario: Scenario, final: State) -> tuple[str, ...]:
     """What differs between the end state and the scenario's `expect:`, one line each."""
     expect = scenario.expect
     if expect is None:
@@ -110,12 +110,10 @@ def check_expectations(scenario: Scenario, final: State) -> tuple[str, ...]:
         if got != wanted:
             failures.append(f"{name}: expected {wanted!r}, got {got!r}")
     for expression in expect.holds:
-        try:
-            held = expression(final.ledger, {}, final.phase)
-        except ZeroDivisionError:
+        held = evaluate(expression, final.ledger, {}, final.phase)
+        if held is DIVIDED_BY_ZERO:
             failures.append(f"expected {expression.text} to hold, but it divides by zero")
-            continue
-        if not held:
+        elif not held:
             values = expression.values(final.ledger, {}, final.phase)
             shown = ", ".join(f"{k}={v!r}" for k, v in values.items())
             failures.append(f"expected {expression.text} to hold ({shown})")

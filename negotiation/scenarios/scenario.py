@@ -20,6 +20,7 @@ from negotiation.errors import (
     Location,
     Problem,
     TooManyProblems,
+    UsageError,
 )
 from negotiation.files.schema import ScenarioSpec, validate
 from negotiation.files.yamlfile import Document, Key, read_document
@@ -106,6 +107,26 @@ class Scenario:
     def own_events(self) -> tuple[ScenarioEvent, ...]:
         """The events this file adds (all of them, unless it extends a base)."""
         return self.events[self.inherited :]
+
+    def figure_sources(self) -> list[str]:
+        """The sources that give a value for some figure of this scenario, sorted."""
+        return sorted({v.source for e in self.events for f in e.figures.values() for v in f.values})
+
+    def check_trusted_source(self, source: str) -> None:
+        """Raise UsageError unless trusting `source` can change a figure of this scenario."""
+        if source not in self.sources:
+            hint = suggest(source, list(self.sources)) or (
+                "; its sources are " + ", ".join(self.sources) if self.sources else ""
+            )
+            raise UsageError(f"the scenario has no source '{source}'{hint}", "--trusted-source")
+        giving = self.figure_sources()
+        if source not in giving:
+            which = ", ".join(giving) if giving else "none"
+            raise UsageError(
+                f"'{source}' gives no figure in this scenario, so trusting it changes nothing "
+                f"(sources that give figures: {which})",
+                "--trusted-source",
+            )
 
 
 def load_scenario(path: str | Path) -> Scenario:

@@ -1,82 +1,55 @@
-"""The machine: a model run by the `transitions` library, one event at a time.
+"""The machine: a model run one event at a time, its phases held by the `transitions` library.
 
-Phases are the states of a `transitions.Machine`, events its triggers, compiled guards its
-conditions, and effects are applied in the transition's `before` callback. This is the reference
-semantics of a model. Before handing an event to `transitions`, `fire` judges every guard itself
-so that a refusal can name the guard, its reason and the values that made it false; afterwards it
-checks the variables' bounds and the model's invariants, and puts the old state back if either
-is broken. Either way, a failed step leaves the machine exactly as it was.
+The rules are judged by the one semantics in `negotiation.semantics.judge`, once per attempt;
+`transitions` holds the phase and moves it when an event has been judged and applied, and judges
+nothing itself (its transitions have no conditions). `attempt` returns the outcome as a type,
+`Applied`, `Refused` or `Broken`; `fire` raises for the last two. Either way, an event that does
+not apply leaves the machine exactly as it was.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
 from transitions import Machine as TransitionsMachine
 
-from negotiation.errors import EventError, GuardOutcome, InvariantViolation, RefusedEvent
+from negotiation.errors import EventError, NegotiationError
 from negotiation.rules.expressions import suggest
 from negotiation.rules.model import Event, Model, Value
-
-Ledger = Mapping[str, Value]
-ALLOWED_PHASES = "allowed_phases"
-
-
-@dataclass(frozen=True)
-class State:
-    """A phase and a ledger: the full state of a negotiation at one moment."""
-
-    phase: str
-    ledger: Ledger
-
-    @staticmethod
-    def of(phase: str, ledger: Mapping[str, Value]) -> State:
-        return State(phase, MappingProxyType(dict(ledger)))
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, State) and (self.phase, dict(self.ledger)) == (
-            other.phase,
-            dict(other.ledger),
-        )
-
-    def __hash__(self) -> int:
-        return hash((self.phase, tuple(sorted(self.ledger.items()))))
+from negotiation.semantics.judge import (
+    apply_effects,
+    check_state,
+    judge_guards,
+    validate_params,
+)
+from negotiation.semantics.outcomes import (
+    Applied,
+    Broken,
+    Judgement,
+    Ledger,
+    Outcome,
+    Refused,
+    State,
+)
 
 
-@dataclass(frozen=True)
-class Step:
-    """One applied event: the state before and after, and how each guard judged it."""
+class RefusedEvent(NegotiationError):
+    """A guard (or the event's phases) refused an event; the state is unchanged."""
 
-    event: str
-    params: Mapping[str, Value]
-    before: State
-    after: State
-    guards: tuple[GuardOutcome, ...]
-
-    def changes(self) -> dict[str, tuple[Value, Value]]:
-        """Each variable whose value moved, with its old and new value."""
-        return {
-            name: (old, self.after.ledger[name])
-            for name, old in self.before.ledger.items()
-            if self.after.ledger[name] != old
-        }
+    def __init__(self, outcome: Refused) -> None:
+        self.outcome = outcome
+        super().__init__(str(outcome))
 
 
-@dataclass(frozen=True)
-class Explanation:
-    """Whether an event may fire now, and why: its phase check and each guard's outcome."""
+class RuleViolation(NegotiationError):
+    """A step would break a rule (a bound, an invariant, an effect that divides by zero): the
+    model's rules are wrong. The machine keeps the state it had before the step."""
 
-    event: str
-    phase: str
-    allowed: bool
-    outcomes: tuple[GuardOutcome, ...]
-
-    @property
-    def refusal(self) -> GuardOutcome | None:
-        return next((outcome for outcome in self.outcomes if not outcome.passed), None)
+    def __init__(self, outcome: Broken) -> None:
+        self.outcome = outcome
+        super().__init__(str(outcome))
 
 
 class _Holder:
@@ -88,7 +61,7 @@ class _Holder:
 
 
 class Machine:
-    """Run a model: fire events, ask which are enabled and why one is or is not allowed."""
+    """Run a model: attempt or fire events, ask which are enabled and why one is allowed."""
 
     def __init__(
         self, model: Model, phase: str | None = None, ledger: Mapping[str, Value] | None = None
@@ -101,15 +74,11 @@ class Machine:
             states=list(model.phases),
             initial=model.initial,
             auto_transitions=False,
-            send_event=True,
             model_attribute="phase",
         )
         for event in model.events.values():
-            conditions = [self._condition(guard.expression) for guard in event.guards]
-            for source in event.from_phases:
-                self._machine.add_transition(
-                    event.name, source, event.to, conditions=conditions, before=[self._apply]
-                )
+            if event.from_phases:
+                self._machine.add_transition(event.name, list(event.from_phases), event.to)
         if phase is not None or ledger is not None:
             self.reset(phase or model.initial, {**model.initial_ledger(), **(ledger or {})})
 
@@ -130,22 +99,15 @@ class Machine:
         if phase not in self.model.phases:
             raise EventError(f"unknown phase '{phase}'" + suggest(phase, list(self.model.phases)))
         full = {**self.model.initial_ledger(), **ledger}
-        for name, value in full.items():
-            variable = self.model.variables.get(name)
-            if variable is None:
+        for name in full:
+            if name not in self.model.variables:
                 raise EventError(
                     f"unknown variable '{name}'" + suggest(name, list(self.model.variables))
                 )
-            error = variable.check(value)
-            if error:
-                raise EventError(error)
-        for invariant in self.model.invariants:
-            if not invariant.expression(full, {}, phase):
-                raise EventError(
-                    f"the state breaks invariant '{invariant.name}': {invariant.expression.text}"
-                )
-        self._machine.set_state(phase, model=self._holder)
-        self._holder.ledger = full
+        broken = check_state(self.model, phase, full)
+        if broken is not None:
+            raise EventError(f"the state breaks {broken.rule}: {broken.message}")
+        self.load(State(phase, full))
 
     def load(self, state: State) -> None:
         """Put the machine in a state known to be valid (one it produced), without checks.
@@ -157,44 +119,26 @@ class Machine:
 
     def params_for(self, event: str, params: Mapping[str, Any] | None = None) -> dict[str, Value]:
         """The event's full parameters: `params` checked, with defaults filled in."""
-        definition = self._event(event)
-        given = dict(params or {})
-        result: dict[str, Value] = {}
-        for name in given:
-            if name not in definition.params:
-                hint = suggest(name, list(definition.params))
-                raise EventError(f"event '{event}' has no parameter '{name}'{hint}")
-        for name, param in definition.params.items():
-            if name in given:
-                value = given[name]
-            elif param.default is not None:
-                value = param.default
-            else:
-                raise EventError(f"event '{event}' needs parameter '{name}' ({param.type})")
-            error = param.check(value)
-            if error:
-                raise EventError(f"event '{event}': {error}")
-            result[name] = value
-        return result
-
-    def explain(self, event: str, params: Mapping[str, Any] | None = None) -> Explanation:
-        """Judge an event now, without firing it: the phase check, then every guard."""
-        definition = self._event(event)
-        values = self.params_for(event, params)
-        phase, ledger = self._holder.phase, self._holder.ledger
-        if phase not in definition.from_phases:
-            reason = f"'{event}' fires only from " + ", ".join(definition.from_phases)
-            outcome = GuardOutcome(ALLOWED_PHASES, False, reason, "phase", {"phase": phase})
-            return Explanation(event, phase, False, (outcome,))
-        outcomes = []
-        for guard in definition.guards:
-            passed = _evaluate(guard.expression, ledger, values, phase, event, guard.name)
-            shown = guard.expression.values(ledger, values, phase)
-            outcomes.append(
-                GuardOutcome(guard.name, bool(passed), guard.reason, guard.expression.text, shown)
+        values, problems = validate_params(self._event(event), dict(params or {}))
+        if problems:
+            first = problems[0]
+            invalid_value = first.param is not None and not first.on_key
+            raise EventError(
+                f"event '{event}': {first.message}" if invalid_value else first.message
             )
-        allowed = all(outcome.passed for outcome in outcomes)
-        return Explanation(event, phase, allowed, tuple(outcomes))
+        return values
+
+    def explain(self, event: str, params: Mapping[str, Any] | None = None) -> Judgement:
+        """Judge an event now, without firing it: the phase check, then every guard.
+
+        Raises RuleViolation if a guard cannot be judged (it divides by zero).
+        """
+        judged = judge_guards(
+            self._event(event), self.phase, self._holder.ledger, self.params_for(event, params)
+        )
+        if isinstance(judged, Broken):
+            raise RuleViolation(judged)
+        return judged
 
     def enabled(self) -> list[str]:
         """The events that may fire now with their default parameters, in model order.
@@ -204,98 +148,50 @@ class Machine:
         """
         names = []
         for event in self.model.events.values():
-            if self._holder.phase not in event.from_phases:
-                continue
-            open_params = {n for n, p in event.params.items() if p.default is None}
+            open_params = frozenset(n for n, p in event.params.items() if p.default is None)
             values = {n: p.default for n, p in event.params.items() if p.default is not None}
-            if all(
-                _evaluate(
-                    g.expression,
-                    self._holder.ledger,
-                    values,
-                    self._holder.phase,
-                    event.name,
-                    g.name,
-                )
-                for g in event.guards
-                if not open_params.intersection(g.expression.params)
-            ):
+            judged = judge_guards(event, self.phase, self._holder.ledger, values, open_params)
+            if isinstance(judged, Judgement) and judged.allowed:
                 names.append(event.name)
         return names
 
-    def fire(self, event: str, params: Mapping[str, Any] | None = None) -> Step:
-        """Apply an event; raise RefusedEvent (state unchanged) if a guard refuses it."""
-        explanation = self.explain(event, params)
+    def attempt(self, event: str, params: Mapping[str, Any] | None = None) -> Outcome:
+        """Judge `event` and, if it is allowed and breaks no rule, apply it.
+
+        Unknown events and invalid parameters raise EventError: they are mistakes in the
+        question, not outcomes of the rules.
+        """
+        definition = self._event(event)
         values = self.params_for(event, params)
-        refusal = explanation.refusal
-        if refusal is not None:
-            raise RefusedEvent(
-                event,
-                explanation.phase,
-                refusal.guard,
-                refusal.reason,
-                refusal.values,
-                explanation.outcomes,
-            )
         before = self.state
-        try:
-            if not self._holder.trigger(event, **values):
-                raise RuntimeError(f"transitions refused '{event}' after its guards passed")
-            self._check_after(event)
-        except InvariantViolation:
-            self.reset(before.phase, before.ledger)
-            raise
-        return Step(event, MappingProxyType(values), before, self.state, explanation.outcomes)
+        judged = judge_guards(definition, before.phase, before.ledger, values)
+        if isinstance(judged, Broken):
+            return judged
+        if not judged.allowed:
+            return Refused(event, MappingProxyType(values), before, judged)
+        ledger = apply_effects(definition, before.phase, before.ledger, values)
+        if isinstance(ledger, Broken):
+            return ledger
+        phase = definition.to or before.phase
+        broken = check_state(self.model, phase, ledger, event)
+        if broken is not None:
+            return broken
+        if not self._holder.trigger(event):
+            raise RuntimeError(f"transitions refused '{event}' from '{before.phase}'")
+        self._holder.ledger = ledger
+        return Applied(event, MappingProxyType(values), before, self.state, judged.outcomes)
+
+    def fire(self, event: str, params: Mapping[str, Any] | None = None) -> Applied:
+        """Apply an event; raise RefusedEvent or RuleViolation (state unchanged) if it can't."""
+        outcome = self.attempt(event, params)
+        if isinstance(outcome, Refused):
+            raise RefusedEvent(outcome)
+        if isinstance(outcome, Broken):
+            raise RuleViolation(outcome)
+        return outcome
 
     def _event(self, event: str) -> Event:
         definition = self.model.events.get(event)
         if definition is None:
             raise EventError(f"unknown event '{event}'" + suggest(event, list(self.model.events)))
         return definition
-
-    def _condition(self, expression: Any) -> Any:
-        holder = self._holder
-
-        def condition(event_data: Any) -> bool:
-            return bool(expression(holder.ledger, event_data.kwargs, holder.phase))
-
-        return condition
-
-    def _apply(self, event_data: Any) -> None:
-        # Every effect reads the ledger as it was before the event: assignments are simultaneous.
-        event = self.model.events[event_data.event.name]
-        old = self._holder.ledger
-        new = dict(old)
-        for variable, expression in event.effects:
-            new[variable] = _evaluate(
-                expression,
-                old,
-                event_data.kwargs,
-                self._holder.phase,
-                event.name,
-                f"effect on '{variable}'",
-            )
-        self._holder.ledger = new
-
-    def _check_after(self, event: str) -> None:
-        ledger, phase = self._holder.ledger, self._holder.phase
-        for name, variable in self.model.variables.items():
-            error = variable.check(ledger[name])
-            if error:
-                raise InvariantViolation(event, f"the bounds of '{name}'", error)
-        for invariant in self.model.invariants:
-            if not invariant.expression(ledger, {}, phase):
-                shown = invariant.expression.values(ledger, {}, phase)
-                detail = ", ".join(f"{k}={v!r}" for k, v in shown.items())
-                raise InvariantViolation(
-                    event,
-                    f"invariant '{invariant.name}'",
-                    f"{invariant.expression.text} ({detail})",
-                )
-
-
-def _evaluate(expression: Any, ledger: Any, params: Any, phase: str, event: str, what: str) -> Any:
-    try:
-        return expression(ledger, params, phase)
-    except ZeroDivisionError:
-        raise InvariantViolation(event, what, f"division by zero in {expression.text}") from None

@@ -1,0 +1,108 @@
+"""Judging a history against a model's properties: the states a sequence of events went
+through, and the events themselves (`events[i]` led to `states[i]`; `start` for the first).
+
+A property that asks what stays reachable needs a search from the history's last state; the
+caller passes that search in (`reach`), so judging a history never runs a machine itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from negotiation.rules.expressions import Expression
+from negotiation.rules.model import Model
+from negotiation.rules.properties import Property
+from negotiation.semantics.judge import DIVIDED_BY_ZERO, evaluate
+from negotiation.semantics.outcomes import Broken, Rule, State
+
+# reach(state, goal, within) -> True (reachable), False (not within the search's choices), or
+# None (the search ran out of budget: undecided).
+Reach = Callable[[State, Expression, int], bool | None]
+
+
+class _Undecided(Exception):
+    """A condition divided by zero: the property breaks where it was judged."""
+
+
+def judge_history(
+    model: Model, states: Sequence[State], events: Sequence[str], reach: Reach | None = None
+) -> Broken | None:
+    """The first property the history breaks, as `Broken` (its `index` is the state's), or
+    None. Without `reach`, properties about what stays reachable are not judged."""
+    for prop in model.properties:
+        broken = judge_property(prop, states, events, reach)
+        if broken is not None:
+            return broken
+    return None
+
+
+def judge_property(
+    prop: Property, states: Sequence[State], events: Sequence[str], reach: Reach | None = None
+) -> Broken | None:
+    """Whether the history breaks `prop`, and where."""
+    rule = Rule("property", prop.name)
+
+    def holds(expression: Expression | None, index: int) -> bool:
+        assert expression is not None
+        state = states[index]
+        value = evaluate(expression, state.ledger, {"event": events[index]}, state.phase)
+        if value is DIVIDED_BY_ZERO:
+            raise _Undecided(index)
+        return bool(value)
+
+    try:
+        found = _judge(prop, states, holds, reach)
+    except _Undecided as undecided:
+        index = int(undecided.args[0])
+        return Broken(rule, "a condition divides by zero", index=index)
+    if found is None:
+        return None
+    index, message = found
+    return Broken(rule, message, events[index] if index else "", index=index)
+
+
+def _judge(
+    prop: Property,
+    states: Sequence[State],
+    holds: Callable[[Expression | None, int], bool],
+    reach: Reach | None,
+) -> tuple[int, str] | None:
+    text = _text
+    if prop.kind == "never":
+        for index in range(len(states)):
+            if prop.before is not None and holds(prop.before, index):
+                return None
+            if holds(prop.condition, index):
+                tail = f" before {text(prop.before)}" if prop.before else ""
+                return index, f"{text(prop.condition)} held{tail}"
+        return None
+    if prop.kind == "always_after":
+        active = False
+        for index in range(len(states)):
+            if not active and holds(prop.after, index):
+                active = True
+            if active and prop.until is not None and holds(prop.until, index):
+                active = False
+            elif active and not holds(prop.condition, index):
+                return index, f"{text(prop.condition)} was false after {text(prop.after)}"
+        return None
+    if prop.kind in ("never_decreases", "never_increases"):
+        assert prop.variable is not None
+        for index in range(1, len(states)):
+            old = int(states[index - 1].ledger[prop.variable])
+            new = int(states[index].ledger[prop.variable])
+            if (new < old) if prop.kind == "never_decreases" else (new > old):
+                return index, f"{prop.variable} went from {old} to {new}"
+        return None
+    if prop.kind == "stays_reachable" and states and reach is not None:
+        assert prop.condition is not None
+        if reach(states[-1], prop.condition, prop.within) is False:
+            return (
+                len(states) - 1,
+                f"no sequence of {prop.within} events or fewer reaches {text(prop.condition)}",
+            )
+    return None
+
+
+def _text(expression: Expression | None) -> str:
+    return f"`{expression.text}`" if expression is not None else ""
