@@ -26,7 +26,8 @@ from negotiation.errors import (
 )
 from negotiation.rules.model import Model, builtin_models, load_model
 from negotiation.scenarios.replay import replay
-from negotiation.scenarios.scenario import Scenario, load_scenario
+from negotiation.scenarios.load import load_scenario
+from negotiation.scenarios.scenario import Scenario
 from negotiation.scenarios.trace import Trace, TraceStep, Violation
 from negotiation.semantics.machine import Machine, RefusedEvent, RuleViolation
 from negotiation.semantics.outcomes import (

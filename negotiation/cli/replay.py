@@ -53,7 +53,7 @@ def run(
       negotiation run scenarios/gaza-2025.yaml --sensitivity
     """
     from negotiation.scenarios.replay import replay
-    from negotiation.scenarios.scenario import load_scenario
+    from negotiation.scenarios.load import load_scenario
 
     loaded = load_scenario(scenario)
     if trusted_source is not None:
@@ -113,7 +113,7 @@ def compare(first: str, second: str, output_format: str, output: str | None) -> 
     """
     from negotiation.analyses.compare import compare as diverge
     from negotiation.scenarios.replay import replay
-    from negotiation.scenarios.scenario import load_scenario
+    from negotiation.scenarios.load import load_scenario
 
     scenarios = [load_scenario(path) for path in (first, second)]
     traces = [replay(scenario, on_refused="skip") for scenario in scenarios]
@@ -157,7 +157,7 @@ def new(base: str, at: str, output: str, force: bool) -> None:
     from pathlib import Path
 
     from negotiation.files.output import write_atomic
-    from negotiation.scenarios.scenario import load_scenario
+    from negotiation.scenarios.load import load_scenario
     from negotiation.scenarios.writer import counterfactual_skeleton
 
     if os.path.exists(output) and not force:

@@ -1,49 +1,18 @@
-"""Counterfactuals: a scenario that extends another, diverges at a named event, and may change
-the starting values or the rules.
-
-`load_base` resolves `extends:` (relative to the file), refusing a missing base or a cycle with
-a located error; `apply_overrides` changes a guard's expression or an event's phases in a copy of
-the model, checks each change like the model file itself would be checked, and describes each one
-for the output: a reader must see every way a counterfactual departs from the documented rules.
+"""Counterfactual overrides: a counterfactual may change a guard's expression or an event's
+phases. `apply_overrides` makes the change in a copy of the model, checks each change as the model
+file itself would be checked, and describes each one for the output: a reader must see every way
+a counterfactual departs from the documented rules.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from negotiation.errors import ExpressionError, FileError, Problem
-from negotiation.files.schema import OverridesSpec, ScenarioSpec
-from negotiation.files.yamlfile import Document, read_document
+from negotiation.files.schema import OverridesSpec
+from negotiation.files.yamlfile import Document
 from negotiation.rules.expressions import BOOL, compile_expression, suggest
 from negotiation.rules.model import Guard, Model
-
-if TYPE_CHECKING:
-    from negotiation.scenarios.scenario import Scenario
-
-MAX_DEPTH = 20
-
-
-def load_base(
-    document: Document, spec: ScenarioSpec, folder: Path, chain: tuple[Path, ...]
-) -> Scenario:
-    """The scenario `spec.extends` names, built; a missing base or a cycle is a located error."""
-    from negotiation.scenarios.scenario import build_scenario
-
-    assert spec.extends is not None
-    here = Path(document.path).resolve()
-    path = (folder / spec.extends).resolve()
-    where = document.locate("extends")
-    if path == here or path in chain:
-        loop = " → ".join(p.name for p in (*chain, here, path))
-        raise FileError([Problem(where, f"'extends' makes a cycle: {loop}")])
-    if len(chain) >= MAX_DEPTH:
-        raise FileError([Problem(where, f"more than {MAX_DEPTH} scenarios extend one another")])
-    if not path.is_file():
-        raise FileError([Problem(where, f"base scenario '{spec.extends}' not found ({path})")])
-    shown = str(Path(document.path).parent / spec.extends)
-    return build_scenario(read_document(path, shown), path.parent, (*chain, here))
 
 
 def apply_overrides(

@@ -1,0 +1,85 @@
+"""Loading a scenario file: `load_scenario` reads it, loads the model it names (built-in or
+relative to the file) and checks everything against it: event names, parameters and their bounds,
+sources, dates and their order, starting values and expectations. Every problem is reported at
+once, each located.
+
+A scenario that `extends:` another is built on its base, loaded here (relative to the file, with
+a cycle or a missing base a located error); `counterfactual` applies its overrides to the model,
+and `builder` checks the file's own entries.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from negotiation.errors import FileError, Problem
+from negotiation.files.schema import ScenarioSpec, validate
+from negotiation.files.yamlfile import Document, read_document
+from negotiation.rules.expressions import suggest
+from negotiation.rules.model import Model, build_model, builtin_models, model_path
+from negotiation.scenarios.builder import build
+from negotiation.scenarios.counterfactual import apply_overrides
+from negotiation.scenarios.scenario import Scenario
+
+MAX_DEPTH = 20
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load and check a scenario file; raise FileError listing every problem."""
+    return build_scenario(read_document(path), Path(path).parent)
+
+
+def build_scenario(document: Document, folder: Path, chain: tuple[Path, ...] = ()) -> Scenario:
+    """Check a parsed scenario and build it, resolving `extends:` (relative to `folder`).
+
+    `chain` holds the files that extend this one, to report a cycle where it closes.
+    """
+    data = document.data
+    if isinstance(data, dict) and "phases" in data and "scenario" not in data:
+        message = "this is a model file, not a scenario (check it with `negotiation check`)"
+        raise FileError([Problem(document.locate(), message)])
+    spec = validate(document, ScenarioSpec)
+    base = load_base(document, spec, folder, chain) if spec.extends else None
+    if spec.model is not None:
+        model = _load_model(document, spec.model, folder)
+    elif base is not None:
+        model = base.model
+    else:
+        raise FileError([Problem(document.locate(), "missing required field 'model'")])
+    overrides: tuple[str, ...] = ()
+    if spec.overrides is not None:
+        model, overrides = apply_overrides(model, spec.overrides, document)
+    return build(document, spec, model, base, overrides)
+
+
+def _load_model(document: Document, reference: str, folder: Path) -> Model:
+    path = model_path(reference, folder)
+    if path is None:
+        hint = suggest(reference, builtin_models())
+        raise FileError(
+            [Problem(document.locate("model"), f"no built-in model '{reference}'{hint}")]
+        )
+    if not path.is_file():
+        message = f"model file '{reference}' not found (looked for {path})"
+        raise FileError([Problem(document.locate("model"), message)])
+    shown = f"<builtin>/{path.name}" if reference in builtin_models() else str(path)
+    return build_model(read_document(path, shown))
+
+
+def load_base(
+    document: Document, spec: ScenarioSpec, folder: Path, chain: tuple[Path, ...]
+) -> Scenario:
+    """The scenario `spec.extends` names, built; a missing base or a cycle is a located error."""
+    assert spec.extends is not None
+    here = Path(document.path).resolve()
+    path = (folder / spec.extends).resolve()
+    where = document.locate("extends")
+    if path == here or path in chain:
+        loop = " → ".join(p.name for p in (*chain, here, path))
+        raise FileError([Problem(where, f"'extends' makes a cycle: {loop}")])
+    if len(chain) >= MAX_DEPTH:
+        raise FileError([Problem(where, f"more than {MAX_DEPTH} scenarios extend one another")])
+    if not path.is_file():
+        raise FileError([Problem(where, f"base scenario '{spec.extends}' not found ({path})")])
+    shown = str(Path(document.path).parent / spec.extends)
+    return build_scenario(read_document(path, shown), path.parent, (*chain, here))
