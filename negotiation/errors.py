@@ -5,6 +5,7 @@ Only the CLI turns these into exit codes and one-line messages.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,6 +23,14 @@ class Location:
 
 
 MAX_MESSAGE = 300
+
+
+def suggest(name: str, candidates: list[str]) -> str:
+    """A "did you mean" suffix for a misspelled name, or an empty string."""
+    close = difflib.get_close_matches(name, candidates, n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
 MAX_PROBLEMS = 100
 
 

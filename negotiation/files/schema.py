@@ -13,9 +13,8 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from negotiation.errors import MAX_PROBLEMS, FileError, Problem
+from negotiation.errors import MAX_PROBLEMS, FileError, Problem, suggest
 from negotiation.files.yamlfile import Document
-from negotiation.rules.expressions import suggest
 
 
 def _date_text(value: Any) -> Any:
@@ -34,10 +33,12 @@ def _rule_text(value: Any) -> Any:
     return value
 
 
-DateText = Annotated[str, BeforeValidator(_date_text)]
-RuleText = Annotated[str, BeforeValidator(_rule_text), Field(max_length=20_000)]
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 Text = Annotated[str, Field(max_length=20_000)]
+DateText = Annotated[str, BeforeValidator(_date_text)]
+# The published schema says what the file may hold, before conversion: a rule may be written as
+# a bare number or boolean, so an editor validating against the schema must accept those too.
+RuleText = Annotated[Text, BeforeValidator(_rule_text, json_schema_input_type=Text | bool | int)]
 
 
 class Spec(BaseModel):

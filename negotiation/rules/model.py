@@ -19,6 +19,7 @@ from negotiation.errors import (
     Location,
     Problem,
     TooManyProblems,
+    suggest,
 )
 from negotiation.files.schema import ModelSpec, ParamSpec, SourceSpec, VariableSpec, validate
 from negotiation.files.yamlfile import Document, read_document
@@ -32,7 +33,6 @@ from negotiation.rules.expressions import (
     Type,
     compile_expression,
     enum,
-    suggest,
 )
 from negotiation.rules.properties import Property, build_property, property_scope
 

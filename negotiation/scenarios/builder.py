@@ -16,11 +16,12 @@ from negotiation.errors import (
     FileError,
     Problem,
     TooManyProblems,
+    suggest,
 )
 from negotiation.files.schema import EventEntrySpec, ScenarioSpec, StartSpec
 from negotiation.files.yamlfile import Document, Key
 from negotiation.rules.event_codes import Codes, codes_from
-from negotiation.rules.expressions import BOOL, compile_expression, suggest
+from negotiation.rules.expressions import BOOL, compile_expression
 from negotiation.rules.model import Model, Value
 from negotiation.scenarios.dates import Date, DateError, parse_date
 from negotiation.scenarios.figures import Figure, build_figures

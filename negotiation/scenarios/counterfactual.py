@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from negotiation.errors import ExpressionError, FileError, Problem
+from negotiation.errors import ExpressionError, FileError, Problem, suggest
 from negotiation.files.schema import OverridesSpec
 from negotiation.files.yamlfile import Document
-from negotiation.rules.expressions import BOOL, compile_expression, suggest
+from negotiation.rules.expressions import BOOL, compile_expression
 from negotiation.rules.model import Guard, Model
 
 

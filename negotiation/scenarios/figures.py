@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from negotiation.errors import suggest
 from negotiation.files.schema import FigureSpec
-from negotiation.rules.expressions import suggest
 
 
 @dataclass(frozen=True)

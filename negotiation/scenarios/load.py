@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from negotiation.errors import FileError, Problem
+from negotiation.errors import FileError, Problem, suggest
 from negotiation.files.schema import ScenarioSpec, validate
 from negotiation.files.yamlfile import Document, read_document
-from negotiation.rules.expressions import suggest
 from negotiation.rules.model import Model, build_model, builtin_models, model_path
 from negotiation.scenarios.builder import build
 from negotiation.scenarios.counterfactual import apply_overrides

@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from negotiation.errors import Location, UsageError
+from negotiation.errors import Location, UsageError, suggest
 from negotiation.files.schema import OverridesSpec, StartSpec
 from negotiation.rules.event_codes import Codes
-from negotiation.rules.expressions import Expression, suggest
+from negotiation.rules.expressions import Expression
 from negotiation.rules.model import Model, Value
 from negotiation.scenarios.dates import Date
 from negotiation.scenarios.figures import Figure

@@ -18,7 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from negotiation.rules.expressions import Expression, suggest
+from negotiation.errors import suggest
+from negotiation.rules.expressions import Expression
 from negotiation.rules.model import Event, Model, Value
 from negotiation.semantics.outcomes import (
     PHASES_RULE,

@@ -15,8 +15,7 @@ from typing import Any
 
 from transitions import Machine as TransitionsMachine
 
-from negotiation.errors import EventError, NegotiationError
-from negotiation.rules.expressions import suggest
+from negotiation.errors import EventError, NegotiationError, suggest
 from negotiation.rules.model import Event, Model, Value
 from negotiation.semantics.judge import (
     apply_effects,

@@ -1,0 +1,130 @@
+"""The one semantics: each rule judged once, outcomes as types, and transitions judging nothing."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from negotiation import Applied, Broken, Machine, Refused, Rule, load_model, load_scenario, replay
+from negotiation.render.data import trace_data
+from negotiation.rules.model import Model
+from negotiation.semantics.judge import check_state, validate_params
+
+GAZA = load_model("gaza_truce")
+
+
+def counting(model: Model) -> tuple[Model, Counter[str]]:
+    """A copy of `model` whose guards count how often they are evaluated."""
+    calls: Counter[str] = Counter()
+    events = {}
+    for name, event in model.events.items():
+        guards = []
+        for guard in event.guards:
+            key = f"{name}.{guard.name}"
+
+            def counted(ledger: Any, params: Any, phase: str, _f=guard.expression.function, _k=key):
+                calls[_k] += 1
+                return _f(ledger, params, phase)
+
+            guards.append(replace(guard, expression=replace(guard.expression, function=counted)))
+        events[name] = replace(event, guards=tuple(guards))
+    return replace(model, events=events), calls
+
+
+def test_each_guard_is_judged_once_when_an_event_fires() -> None:
+    model, calls = counting(GAZA)
+    machine = Machine(model)
+    machine.fire("mediators_engage")
+    calls.clear()
+
+    step = machine.fire("talks_open")
+
+    guards = [f"talks_open.{g.name}" for g in model.events["talks_open"].guards]
+    assert guards, "talks_open has guards to count"
+    assert isinstance(step, Applied)
+    assert dict(calls) == dict.fromkeys(guards, 1)
+
+
+def test_each_guard_is_judged_once_when_an_event_is_refused() -> None:
+    model, calls = counting(GAZA)
+    machine = Machine(model)
+
+    outcome = machine.attempt("talks_open")
+
+    assert isinstance(outcome, Refused)
+    guards = [f"talks_open.{g.name}" for g in model.events["talks_open"].guards]
+    assert dict(calls) == dict.fromkeys(guards, 1)
+
+
+def test_transitions_holds_the_phase_but_has_no_conditions() -> None:
+    machine = Machine(GAZA)
+    transitions = [
+        transition
+        for event in machine._machine.events.values()
+        for group in event.transitions.values()
+        for transition in group
+    ]
+    assert transitions
+    assert all(not t.conditions for t in transitions)
+
+
+def test_refused_outcome_names_every_guard_that_refused() -> None:
+    machine = Machine(GAZA)
+    outcome = machine.attempt("strikes_resume")
+    assert isinstance(outcome, Refused)
+    assert outcome.rule.kind == "phase"
+    assert machine.state == outcome.state
+
+
+def test_broken_outcome_carries_the_rule_and_leaves_the_state() -> None:
+    model = load_model("tests/models/broken_release.yaml")
+    machine = Machine(model)
+    machine.fire("agree")
+    before = machine.state
+    outcome = machine.attempt("release", {"count": 10})
+    assert isinstance(outcome, Broken)
+    assert outcome.rule == Rule("bounds", "held")
+    assert machine.state == before
+
+
+def test_one_function_validates_parameters_for_machine_and_scenario() -> None:
+    event = GAZA.events["exchange"]
+    values, problems = validate_params(event, {"hostages": -1, "nonsense": 1})
+    messages = [p.message for p in problems]
+    assert any("nonsense" in m for m in messages)
+    assert any("at least 0" in m for m in messages)
+    assert "hostages" not in values
+    assert any("needs parameter 'prisoners'" in m for m in messages)
+
+
+def test_check_state_reports_bounds_before_invariants() -> None:
+    ledger = {**GAZA.initial_ledger()}
+    name = next(n for n, v in GAZA.variables.items() if v.min == 0)
+    ledger[name] = -1
+    broken = check_state(GAZA, GAZA.initial, ledger)
+    assert broken is not None and broken.rule == Rule("bounds", name)
+
+
+def test_a_broken_property_is_a_violation_and_expectations_say_the_truth(tmp_path) -> None:
+    model_text = open("tests/models/broken_history.yaml", encoding="utf-8").read()
+    (tmp_path / "model.yaml").write_text(model_text, encoding="utf-8")
+    from negotiation.analyses.falsify import counterexample_scenario, falsify
+
+    model = load_model(tmp_path / "model.yaml")
+    report = falsify(model, examples=200)
+    assert report.failure is not None and report.failure.rule.kind == "property"
+    scenario_text = counterexample_scenario(model, "model.yaml", report)
+    scenario_text += "expect:\n  phase: " + model.initial + "\n"
+    (tmp_path / "history.yaml").write_text(scenario_text, encoding="utf-8")
+
+    trace = replay(load_scenario(tmp_path / "history.yaml"))
+    data = trace_data(trace)
+
+    assert [v["kind"] for v in data["violations"]] == ["property"]
+    assert data["violations"][0]["rule"] == report.failure.rule.name
+    assert data["expect"]["checked"] is True
+    assert data["expect"]["met"] is (not trace.expectation_failures)
+    assert all("property" not in failure for failure in data["expect"]["failures"])
