@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import doctest
 from importlib.resources import files
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
-from negotiation.errors import FileError
+from negotiation import FileError, load_scenario
 from negotiation.rules import event_codes
 from negotiation.rules.event_codes import (
+    Codes,
+    PloverMapping,
     cameo_codes,
     cameo_name,
+    cameo_to_plover,
     check_cameo,
+    check_cameo_plover,
     check_plover,
+    codes_from,
     plover_auxiliary_modes,
     plover_contexts,
     plover_event_types,
@@ -21,40 +28,50 @@ from negotiation.rules.event_codes import (
 )
 
 # The CAMEO codes named in the analysts' reference (shared/reference/analyst-practice.md), with the
-# codebook's own wording of the meaning given there.
+# CAMEO to PLOVER table's own wording of the meaning given there, and the event type it maps to.
 ANALYST_CAMEO = {
-    "036": "Express intent to meet or negotiate",
-    "038": "Express intent to accept mediation",
-    "039": "Express intent to mediate",
-    "044": 'Meet at a "third" location',
-    "045": "Mediate",
-    "046": "Engage in negotiation",
-    "057": "Sign formal agreement",
-    "0353": "Express intent to release persons or property",
-    "0841": "Return, release person(s)",
-    "073": "Provide humanitarian aid",
-    "0863": "Allow humanitarian access",
-    "0356": "Express intent to de-escalate military engagement",
-    "0871": "Declare truce, ceasefire",
-    "0872": "Ease military blockade",
-    "0874": "Retreat or surrender militarily",
-    "1053": "Demand release of persons or property",
-    "106": "Demand meeting, negotiation",
-    "125": "Reject proposal to meet, discuss, or negotiate",
-    "127": "Reject plan, agreement to settle dispute",
-    "1246": "Refuse to de-escalate military engagement",
-    "134": "Threaten to halt negotiations",
-    "139": "Give ultimatum",
-    "181": "Abduct, hijack, or take hostage",
-    "191": "Impose blockade, restrict movement",
-    "195": "Employ aerial weapons, not specified below",
-    "196": "Violate ceasefire",
+    "036": ("Express intent to meet or negotiate", "AGREE"),
+    "038": ("Express intent to accept mediation", "AGREE"),
+    "039": ("Express intent to mediate", "AGREE"),
+    "044": ("Meet at a 'third' location", "CONSULT"),
+    "045": ("Engage in mediation", "CONSULT"),
+    "046": ("Engage in negotiation", "CONSULT"),
+    "057": ("Sign formal agreement", "SUPPORT"),
+    "0353": ("Express intent to release persons or property", "AGREE"),
+    "0841": ("Return, release person(s)", "RETREAT"),
+    "073": ("Provide humanitarian aid", "AID"),
+    "0863": ("Allow delivery of humanitarian aid", "RETREAT"),
+    "0356": ("Express intent to de-escalate military engagement", "AGREE"),
+    "0871": ("Declare truce, ceasefire", "RETREAT"),
+    "0872": ("Ease military blockade", "RETREAT"),
+    "0874": ("Retreat or surrender militarily", "RETREAT"),
+    "1053": ("Demand release of persons or property", "REQUEST"),
+    "106": ("Demand meeting, negotiation", "REQUEST"),
+    "125": ("Reject proposal to meet, discuss, negotiate", "REJECT"),
+    "127": ("Reject plan, agreement to settle dispute", "REJECT"),
+    "1246": ("Decline to de-escalate military engagement", "REJECT"),
+    "134": ("Threaten to halt negotiations", "THREATEN"),
+    "139": ("Give ultimatum", "THREATEN"),
+    "181": ("Abduct, hijack", "ASSAULT"),
+    "191": ("Impose blockade, restrict movement", "COERCE"),
+    "195": ("Employ aerial weapons", "ASSAULT"),
+    "196": ("Violate ceasefire", "ASSAULT"),
 }
 
-# Codes under each root (the root itself excluded), as the CAMEO 1.1b3 codebook lists them.
-CAMEO_CODES_PER_ROOT = {
-    "01": 10, "02": 27, "03": 28, "04": 7, "05": 8, "06": 5, "07": 6, "08": 25, "09": 5, "10": 27,
-    "11": 12, "12": 26, "13": 22, "14": 26, "15": 6, "16": 13, "17": 13, "18": 14, "19": 9, "20": 7,
+# The CAMEO 1.1b3 codebook's codes that the list lacks, as its header names them: the cue
+# categories 01 and 02 with all their codes, and five more.
+CODEBOOK_CODES_LACKING = [
+    "01", "010", "011", "012", "013", "014", "015", "016", "017", "018", "019",
+    "02", "020", "021", "0211", "0212", "0213", "0214", "022", "023", "0231", "0232", "0233",
+    "0234", "024", "0241", "0242", "0243", "0244", "025", "0251", "0252", "0253", "0254", "0255",
+    "0256", "026", "027", "028",
+    "155", "176", "1834", "1951", "1952",
+]  # fmt: skip
+
+# Where the list's modes stray from PLOVER 1.3's modes of the event type (the list is 2021's).
+MODES_OUTSIDE_PLOVER_1_3 = {
+    ("RETREAT", "ease"), ("THREATEN", "political"), ("ASSAULT", "seize"),
+    ("ASSAULT", "pro_autocracy"),
 }  # fmt: skip
 
 PLOVER_TYPES = [
@@ -72,10 +89,15 @@ PLOVER_MODE_COUNTS = {
 # --- CAMEO ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("code", "name"), ANALYST_CAMEO.items(), ids=list(ANALYST_CAMEO))
-def test_analyst_cameo_code_resolves_to_its_codebook_name(code, name):
+@pytest.mark.parametrize(
+    ("code", "name", "event_type"),
+    [(code, *meaning) for code, meaning in ANALYST_CAMEO.items()],
+    ids=list(ANALYST_CAMEO),
+)
+def test_analyst_cameo_code_resolves_to_its_name_and_plover_type(code, name, event_type):
     assert cameo_name(code) == name
     assert check_cameo(code) is None
+    assert [mapping.event_type for mapping in cameo_to_plover(code)] == [event_type]
 
 
 @pytest.mark.parametrize(
@@ -83,34 +105,177 @@ def test_analyst_cameo_code_resolves_to_its_codebook_name(code, name):
     [
         ("0875", "unknown CAMEO code '0875'; did you mean '087', '0871' or '0872'?"),
         ("871", "unknown CAMEO code '871'; did you mean '0871', '071' or '081'?"),
-        ("1213", "unknown CAMEO code '1213'; did you mean '121', '1211' or '1212'?"),
+        ("1834", "unknown CAMEO code '1834'; did you mean '183', '1831' or '1832'?"),
+        (
+            "010",
+            "unknown CAMEO code '010': PLOVER drops CAMEO's cue categories 01 and 02 "
+            "(comments and appeals), so the list has none of their codes",
+        ),
     ],
-    ids=["wrong-last-digit", "leading-zero-dropped", "icews-only-code"],
+    ids=["wrong-last-digit", "leading-zero-dropped", "codebook-only-code", "dropped-category"],
 )
 def test_unknown_cameo_code_is_refused_with_nearby_codes(code, message):
     assert cameo_name(code) is None
+    assert cameo_to_plover(code) == []
     assert check_cameo(code) == message
 
 
-def test_cameo_has_the_twenty_root_codes_01_to_20():
+def test_cameo_has_the_cue_categories_03_to_20_nameless():
     roots = [code for code in cameo_codes() if len(code) == 2]
-    assert roots == [f"{number:02d}" for number in range(1, 21)]
-    assert cameo_name("01") == "MAKE PUBLIC STATEMENT"
-    assert cameo_name("20") == "USE UNCONVENTIONAL MASS VIOLENCE"
+    assert roots == [f"{number:02d}" for number in range(3, 21)]
+    assert all(cameo_name(root) is None for root in roots)
+
+
+def test_cameo_list_holds_274_codes_each_under_its_parent():
+    codes = cameo_codes()
+    assert len(codes) == len(set(codes)) == 274
+    assert all(code[:-1] in codes for code in codes if len(code) > 2)
+
+
+@pytest.mark.parametrize("code", CODEBOOK_CODES_LACKING)
+def test_codebook_code_the_list_lacks_is_unknown_and_named_in_the_header(code):
+    header = files("negotiation").joinpath("codes", "cameo_to_plover.tsv").read_text("utf-8")
+    assert check_cameo(code) is not None
+    assert f" {code}" in header.split("\ncode\t")[0]
+
+
+def test_list_has_reject_judicial_and_intelligence_cooperation_the_codebook_lacks():
+    assert cameo_name("1213") == "Reject judicial cooperation"
+    assert cameo_name("1214") == "Reject intelligence cooperation"
+
+
+# --- CAMEO to PLOVER ---------------------------------------------------------------------------
+
+
+def test_cameo_code_maps_to_event_type_mode_and_every_context():
+    assert cameo_to_plover("094") == [
+        PloverMapping("ACCUSE", mode=("investigate",), context=("military", "legal"))
+    ]
+
+
+def test_cue_category_08_maps_to_concede_or_retreat():
+    assert cameo_to_plover("08") == [PloverMapping("CONCEDE"), PloverMapping("RETREAT")]
+
+
+def test_code_listed_twice_with_one_mapping_maps_once_and_keeps_its_first_name():
+    assert cameo_to_plover("175") == [PloverMapping("ASSAULT", ("pro_autocracy",), ("military",))]
+    assert cameo_name("175") == "Use violent repression"
+
+
+def test_editors_note_is_not_part_of_the_name():
+    assert cameo_name("0813") == "Ease curfew"
+
+
+def test_every_mapping_uses_a_plover_event_type_and_the_strays_are_the_known_four():
+    strays = set()
+    for code in cameo_codes():
+        for mapping in cameo_to_plover(code):
+            modes = plover_modes(mapping.event_type)
+            assert modes is not None, code
+            strays.update((mapping.event_type, mode) for mode in mapping.mode if mode not in modes)
+    assert strays == MODES_OUTSIDE_PLOVER_1_3
 
 
 @pytest.mark.parametrize(
-    ("root", "count"), CAMEO_CODES_PER_ROOT.items(), ids=list(CAMEO_CODES_PER_ROOT)
+    ("cameo", "derived"),
+    [
+        ("192", PloverMapping("COERCE", ("seize",), ("military",))),
+        ("046", PloverMapping("CONSULT", (), ("diplomatic",))),
+        ("08", None),
+        ("0875", None),
+        (None, None),
+    ],
+    ids=["one-mapping", "no-mode", "two-mappings", "unknown-code", "no-cameo-code"],
 )
-def test_cameo_root_has_the_codebooks_number_of_codes(root, count):
-    under = [code for code in cameo_codes() if code.startswith(root) and code != root]
-    assert len(under) == count
+def test_plover_is_derived_from_a_cameo_code_with_one_mapping(cameo, derived):
+    assert Codes(cameo=cameo).derived_plover == derived
 
 
-def test_cameo_list_holds_316_codes_each_under_its_parent():
-    codes = cameo_codes()
-    assert len(codes) == len(set(codes)) == 316
-    assert all(code[:-1] in codes for code in codes if len(code) > 2)
+def test_derived_plover_prints_as_plover_codes_do():
+    assert str(Codes(cameo="0841").derived_plover) == "RETREAT (release, legal)"
+
+
+@pytest.mark.parametrize(
+    ("cameo", "event_type"),
+    [("0841", "RETREAT"), ("195", "ASSAULT"), ("08", "CONCEDE"), ("08", "RETREAT")],
+)
+def test_plover_type_agreeing_with_the_cameo_code_passes(cameo, event_type):
+    assert check_cameo_plover(cameo, event_type) is None
+
+
+def test_modes_and_contexts_are_not_compared():
+    # 195 maps to heavy-weapons; PLOVER 1.3 has an aerial mode the 2021 table did not
+    _, problems = codes_from(_spec("195", "ASSAULT", mode="aerial"))
+    assert problems == []
+
+
+@pytest.mark.parametrize(
+    ("cameo", "event_type", "message"),
+    [
+        (
+            "0871",
+            "CONCEDE",
+            "PLOVER event 'CONCEDE' does not match CAMEO '0871', "
+            "which maps to RETREAT (ceasefire, military)",
+        ),
+        (
+            "08",
+            "AID",
+            "PLOVER event 'AID' does not match CAMEO '08', which maps to CONCEDE or RETREAT",
+        ),
+    ],
+    ids=["declared-ceasefire", "two-mappings"],
+)
+def test_plover_type_disagreeing_with_the_cameo_code_is_refused(cameo, event_type, message):
+    assert check_cameo_plover(cameo, event_type) == message
+    _, problems = codes_from(_spec(cameo, event_type))
+    assert problems == [(message, ("plover", "event"))]
+
+
+@pytest.mark.parametrize(
+    ("cameo", "event_type", "message"),
+    [
+        ("0875", "RETREAT", "unknown CAMEO code '0875'; did you mean '087', '0871' or '0872'?"),
+        (
+            "0871",
+            "RETRAET",
+            "unknown PLOVER event type 'RETRAET'; did you mean 'RETREAT' or 'REJECT'?",
+        ),
+    ],
+    ids=["unknown-code", "unknown-type"],
+)
+def test_unknown_code_is_reported_once_not_as_a_disagreement(cameo, event_type, message):
+    assert check_cameo_plover(cameo, event_type) is None
+    _, problems = codes_from(_spec(cameo, event_type))
+    assert [text for text, _ in problems] == [message]
+
+
+def test_disagreement_in_a_scenario_is_located_at_the_plover_event(tmp_path: Path):
+    path = tmp_path / "codes.yaml"
+    path.write_text(
+        "scenario: codes\n"
+        "title: Codes that disagree (hypothetical, for tests)\n"
+        "model: gaza_truce\n"
+        "events:\n"
+        "  - id: deal\n"
+        "    date: 2025-01-02\n"
+        "    event: deal_announced\n"
+        "    params: {deal: phase_one}\n"
+        "    codes: {cameo: '0871', plover: {event: CONCEDE}}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(FileError) as raised:
+        load_scenario(path)
+    assert [str(problem) for problem in raised.value.problems] == [
+        f"{path}:9:44: PLOVER event 'CONCEDE' does not match CAMEO '0871', "
+        "which maps to RETREAT (ceasefire, military)"
+    ]
+
+
+def _spec(cameo: str, event_type: str, mode: str | None = None) -> SimpleNamespace:
+    """A file's `codes:` mapping, as the schema reads it."""
+    plover = SimpleNamespace(event=event_type, mode=mode, context=None)
+    return SimpleNamespace(cameo=cameo, plover=plover)
 
 
 # --- PLOVER -----------------------------------------------------------------------------------
@@ -229,7 +394,7 @@ def test_returned_lists_are_copies():
     plover_event_types().clear()
     cameo_codes().clear()
     assert len(plover_event_types()) == 16
-    assert len(cameo_codes()) == 316
+    assert len(cameo_codes()) == 274
 
 
 # --- the files --------------------------------------------------------------------------------
@@ -238,7 +403,7 @@ def test_returned_lists_are_copies():
 @pytest.mark.parametrize(
     ("name", "source"),
     [
-        ("cameo.tsv", "commit a134e4baff46c9b3d0ec590ba4abc956ed28db13"),
+        ("cameo_to_plover.tsv", "commit 5e0c24fba623f2d8df5ae3c7de7a94dba90d5b6f"),
         ("plover_event_types.tsv", "commit a67ea3c891192e2c630b42b326f09de908f9b88c"),
         ("plover_modes.tsv", "commit a67ea3c891192e2c630b42b326f09de908f9b88c"),
         ("plover_contexts.tsv", "commit a67ea3c891192e2c630b42b326f09de908f9b88c"),
@@ -251,11 +416,38 @@ def test_data_file_names_its_source_and_licence(name, source):
 
 
 def test_malformed_row_is_reported_with_its_line():
-    text = "# a comment\ncode\tname\n01\tMAKE PUBLIC STATEMENT\n010 Make statement\n"
+    text = "# a comment\ncode\tname\n03\tEXPRESS INTENT\n030 Express intent to cooperate\n"
     with pytest.raises(FileError) as raised:
         event_codes._parse_table(text, "codes/cameo.tsv", ("code", "name"))
-    assert str(raised.value) == "codes/cameo.tsv:4:1: expected 2 non-empty tab-separated cells"
+    assert str(raised.value) == "codes/cameo.tsv:4:1: expected 2 tab-separated cells (got 1)"
+
+
+def test_empty_cell_is_refused_unless_its_column_is_optional():
+    text = "code\tname\tmode\n03\t\t\n\tAgree\t\n"
+    with pytest.raises(FileError) as raised:
+        event_codes._parse_table(text, "t.tsv", ("code", "name", "mode"), optional=("name", "mode"))
+    assert str(raised.value) == "t.tsv:3:1: 'code' is empty"
+
+
+def test_list_file_rows_convert_the_table_line_for_line():
+    rows = event_codes._read_table(
+        "cameo_to_plover.tsv",
+        ("code", "name", "event_type", "mode", "context"),
+        optional=("name", "mode", "context"),
+    )[1]
+    # the table's 276 mapping lines: 274 codes, 08 and 175 twice
+    assert len(rows) == 276
+    assert rows[0][1] == ("03", "", "AGREE", "", "")
+    assert rows[-1][1] == (
+        "2042", "Detonate nuclear weapons", "ASSAULT", "unconventional", "cbrn"
+    )  # fmt: skip
+
+
+# The module's examples are its documentation: they must be found, not just pass.
+MODULE_EXAMPLES = 6
 
 
 def test_module_examples_hold():
-    assert doctest.testmod(event_codes).failed == 0
+    results = doctest.testmod(event_codes)
+    assert results.failed == 0
+    assert results.attempted >= MODULE_EXAMPLES

@@ -1,4 +1,5 @@
-"""The official event-code lists analysts use: CAMEO 1.1b3 codes; PLOVER 1.3 types, modes, contexts.
+"""The official event-code lists analysts use: CAMEO codes with their PLOVER equivalents (the PLOVER
+project's CAMEO to PLOVER table, 2021), and PLOVER 1.3's event types, modes and contexts.
 
 The lists live as plain TSV files in `negotiation/codes/`, each headed by where it was taken from
 and under which licence; they are read on first use and kept for the life of the process.
@@ -9,6 +10,16 @@ and under which licence; they are read on first use and kept for the life of the
     "unknown CAMEO code '0875'; did you mean '087', '0871' or '0872'?"
     >>> print(check_plover("THREATEN", mode="drone"))
     PLOVER mode 'drone' does not belong to THREATEN; it is a mode of ASSAULT
+
+A CAMEO code's PLOVER equivalent can be looked up, derived for a record that gives only the
+CAMEO code, and checked against the PLOVER event type a record gives:
+
+    >>> cameo_to_plover("0841")
+    [PloverMapping(event_type='RETREAT', mode=('release',), context=('legal',))]
+    >>> print(Codes(cameo="192").derived_plover)
+    COERCE (seize, military)
+    >>> print(check_cameo_plover("0871", "CONCEDE"))
+    PLOVER event 'CONCEDE' does not match CAMEO '0871', which maps to RETREAT (ceasefire, military)
 """
 
 from __future__ import annotations
@@ -24,9 +35,12 @@ from negotiation.errors import FileError, Location, Problem
 
 __all__ = [
     "Codes",
+    "PloverMapping",
     "cameo_codes",
     "cameo_name",
+    "cameo_to_plover",
     "check_cameo",
+    "check_cameo_plover",
     "check_plover",
     "codes_from",
     "plover_auxiliary_modes",
@@ -37,27 +51,75 @@ __all__ = [
 
 _FOLDER = "codes"
 _CAMEO_CODE = re.compile(r"\d{2,4}")
+# PLOVER drops CAMEO's cue categories of comments (01) and appeals (02): the table has none of
+# their codes, which a CAMEO 1.1b3 user will still reach for
+_DROPPED_CUE_CATEGORIES = ("01", "02")
 
 
 # --- CAMEO ------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class PloverMapping:
+    """The PLOVER event type, modes and contexts a CAMEO code maps to."""
+
+    event_type: str
+    mode: tuple[str, ...] = ()
+    context: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        detail = ", ".join([*self.mode, *self.context])
+        return self.event_type + (f" ({detail})" if detail else "")
+
+
 def cameo_codes() -> list[str]:
-    """Every CAMEO event code (2, 3 and 4 digits, as strings), in codebook order."""
-    return list(_cameo())
+    """Every CAMEO event code of the list (2, 3 and 4 digits, as strings), in the list's order."""
+    return list(_cameo().names)
 
 
 def cameo_name(code: str) -> str | None:
-    """The codebook's name for a CAMEO event code, or None if there is no such code."""
-    return _cameo().get(code)
+    """The list's name for a CAMEO event code, or None if it has no such code.
+
+    The cue categories (2-digit codes) are nameless in the list: their name is None too.
+    """
+    return _cameo().names.get(code)
+
+
+def cameo_to_plover(code: str) -> list[PloverMapping]:
+    """The PLOVER records a CAMEO code maps to, in the list's order ([] if no such code).
+
+    Most codes map to one; the cue category 08 (CAMEO's YIELD) maps to CONCEDE or RETREAT.
+    """
+    return list(_cameo().plover.get(code, ()))
 
 
 def check_cameo(code: str) -> str | None:
-    """None if `code` is a CAMEO event code, else a one-line message with the nearest codes."""
-    codes = _cameo()
+    """None if `code` is a CAMEO event code of the list, else a one-line message saying why not."""
+    codes = _cameo().names
     if code in codes:
         return None
+    if code.startswith(_DROPPED_CUE_CATEGORIES):
+        return (
+            f"unknown CAMEO code '{code}': PLOVER drops CAMEO's cue categories 01 and 02 "
+            f"(comments and appeals), so the list has none of their codes"
+        )
     return f"unknown CAMEO code '{code}'{_did_you_mean(code, list(codes))}"
+
+
+def check_cameo_plover(code: str, event_type: str) -> str | None:
+    """None if the list maps CAMEO `code` to PLOVER `event_type`, else a one-line message.
+
+    Only the event type is compared. The list's modes and contexts are those of PLOVER's 2021
+    draft, which 1.3 refined (CAMEO 195, "Employ aerial weapons", maps to `heavy-weapons`; 1.3
+    has an `aerial` mode), and a record may be more precise than its CAMEO code. An unknown code
+    or event type is left to check_cameo and check_plover.
+    """
+    mappings = cameo_to_plover(code)
+    known = mappings and event_type in _plover().modes
+    if not known or event_type in {mapping.event_type for mapping in mappings}:
+        return None
+    shown = _or([str(mapping) for mapping in mappings], quote=False)
+    return f"PLOVER event '{event_type}' does not match CAMEO '{code}', which maps to {shown}"
 
 
 # --- PLOVER -----------------------------------------------------------------------------------
@@ -185,24 +247,45 @@ class _Plover:
     auxiliary: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class _Cameo:
+    names: dict[str, str | None]  # code -> its name (None for a cue category), in the list's order
+    plover: dict[str, tuple[PloverMapping, ...]]
+
+
 @cache
-def _cameo() -> dict[str, str]:
-    path, rows = _read_table("cameo.tsv", ("code", "name"))
-    names: dict[str, str] = {}
+def _cameo() -> _Cameo:
+    columns = ("code", "name", "event_type", "mode", "context")
+    path, rows = _read_table("cameo_to_plover.tsv", columns, optional=("name", "mode", "context"))
+    names: dict[str, str | None] = {}
+    plover: dict[str, list[PloverMapping]] = {}
     problems: list[Problem] = []
-    for line, (code, name) in rows:
+    event_types = _plover().modes
+    for line, (code, name, event_type, mode, context) in rows:
         if not _CAMEO_CODE.fullmatch(code):
             problems.append(Problem(Location(path, line), f"'{code}' is not 2-4 digits"))
-        elif code in names:
-            problems.append(Problem(Location(path, line), f"CAMEO code '{code}' listed twice"))
-        elif len(code) > 2 and code[:-1] not in names:
-            # every code sits under its parent (0871 under 087 under 08), listed before it
-            problems.append(Problem(Location(path, line), f"'{code}' has no parent '{code[:-1]}'"))
+        elif event_type not in event_types:
+            problems.append(Problem(Location(path, line), f"unknown event type '{event_type}'"))
         else:
-            names[code] = name
+            # a code may be listed twice (08 maps to CONCEDE and to RETREAT): the first name counts
+            names.setdefault(code, name or None)
+            mapping = PloverMapping(event_type, _cells(mode), _cells(context))
+            if mapping not in plover.setdefault(code, []):
+                plover[code].append(mapping)
+    # every code sits under its parent (0871 under 087 under 08), though not always after it
+    problems.extend(
+        Problem(Location(path, line), f"'{code}' has no parent '{code[:-1]}'")
+        for line, (code, *_) in rows
+        if len(code) > 2 and code in names and code[:-1] not in names
+    )
     if problems:
         raise FileError(problems)
-    return names
+    return _Cameo(names, {code: tuple(mappings) for code, mappings in plover.items()})
+
+
+def _cells(text: str) -> tuple[str, ...]:
+    """'crime; corruption' -> ('crime', 'corruption'); '' -> ()."""
+    return tuple(part.strip() for part in text.split(";") if part.strip())
 
 
 @cache
@@ -239,17 +322,18 @@ def _plover() -> _Plover:
 
 
 def _read_table(
-    name: str, columns: tuple[str, ...]
+    name: str, columns: tuple[str, ...], optional: tuple[str, ...] = ()
 ) -> tuple[str, list[tuple[int, tuple[str, ...]]]]:
     """The rows of a shipped TSV file with their line numbers, below its header and column names."""
     path = f"negotiation/{_FOLDER}/{name}"
     text = files("negotiation").joinpath(_FOLDER, name).read_text(encoding="utf-8")
-    return path, _parse_table(text, path, columns)
+    return path, _parse_table(text, path, columns, optional)
 
 
 def _parse_table(
-    text: str, path: str, columns: tuple[str, ...]
+    text: str, path: str, columns: tuple[str, ...], optional: tuple[str, ...] = ()
 ) -> list[tuple[int, tuple[str, ...]]]:
+    """The rows of a TSV text; every cell must be filled except in the `optional` columns."""
     rows: list[tuple[int, tuple[str, ...]]] = []
     problems: list[Problem] = []
     header_seen = False
@@ -262,9 +346,13 @@ def _parse_table(
             if cells != columns:
                 expected = "\\t".join(columns)
                 problems.append(Problem(Location(path, line), f"expected columns '{expected}'"))
-        elif len(cells) != len(columns) or not all(cells):
-            expected = f"expected {len(columns)} non-empty tab-separated cells"
+        elif len(cells) != len(columns):
+            expected = f"expected {len(columns)} tab-separated cells (got {len(cells)})"
             problems.append(Problem(Location(path, line), expected))
+        elif empty := [
+            c for c, v in zip(columns, cells, strict=True) if not v and c not in optional
+        ]:
+            problems.append(Problem(Location(path, line), f"'{empty[0]}' is empty"))
         else:
             rows.append((line, cells))
     if problems:
@@ -281,10 +369,21 @@ class Codes:
     plover_mode: tuple[str, ...] = ()
     plover_context: tuple[str, ...] = ()
 
+    @property
+    def derived_plover(self) -> PloverMapping | None:
+        """The PLOVER record the CAMEO code maps to, or None: no CAMEO code, or not one record.
+
+        This is what a record giving only its CAMEO code means in PLOVER; cue category 08 maps
+        to two event types, so nothing is derived from it.
+        """
+        mappings = cameo_to_plover(self.cameo) if self.cameo else []
+        return mappings[0] if len(mappings) == 1 else None
+
     def __str__(self) -> str:
         parts = []
         if self.cameo:
-            parts.append(f"CAMEO {self.cameo} ({cameo_name(self.cameo)})")
+            name = cameo_name(self.cameo)
+            parts.append(f"CAMEO {self.cameo}" + (f" ({name})" if name else ""))
         if self.plover:
             detail = ", ".join([*self.plover_mode, *self.plover_context])
             parts.append(f"PLOVER {self.plover}" + (f" ({detail})" if detail else ""))
@@ -310,6 +409,7 @@ def codes_from(spec: object) -> tuple[Codes, list[tuple[str, tuple[str, ...]]]]:
     """Codes from a file's `codes:` mapping, and each problem with the keys that locate it.
 
     `spec` has `cameo` (text or None) and `plover` (None, or with `event`, `mode`, `context`).
+    Given both, the PLOVER event type must be one the CAMEO code maps to (`check_cameo_plover`).
     """
     problems: list[tuple[str, tuple[str, ...]]] = []
     cameo = getattr(spec, "cameo", None)
@@ -324,5 +424,9 @@ def codes_from(spec: object) -> tuple[Codes, list[tuple[str, tuple[str, ...]]]]:
         message = check_plover(plover.event, mode, context)
         if message:
             problems.extend((line, ("plover",)) for line in message.splitlines())
+        if cameo is not None:
+            message = check_cameo_plover(cameo, plover.event)
+            if message:
+                problems.append((message, ("plover", "event")))
         codes = Codes(cameo, plover.event, tuple(mode), tuple(context))
     return codes, problems
