@@ -24,9 +24,10 @@ from negotiation.errors import (
     Problem,
     UsageError,
 )
-from negotiation.rules.model import Model, builtin_models, load_model
-from negotiation.scenarios.replay import replay
+from negotiation.rules.load import load_model
+from negotiation.rules.model import Model, builtin_models
 from negotiation.scenarios.load import load_scenario
+from negotiation.scenarios.replay import replay
 from negotiation.scenarios.scenario import Scenario
 from negotiation.scenarios.trace import Trace, TraceStep, Violation
 from negotiation.semantics.machine import Machine, RefusedEvent, RuleViolation

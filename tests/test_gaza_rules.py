@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from negotiation import RefusedEvent
-from negotiation.rules.model import Model, Value, load_model
+from negotiation.rules.load import load_model
+from negotiation.rules.model import Model, Value
 from negotiation.semantics.machine import Machine
 from negotiation.semantics.outcomes import PHASES_RULE as ALLOWED_PHASES
 from negotiation.semantics.outcomes import Rule, State

@@ -82,7 +82,8 @@ class FileCheck:
 def check_file(path_or_name: str) -> FileCheck:
     """Validate a model, a scenario or a built-in model's name; lint a model."""
     from negotiation.files.yamlfile import read_document
-    from negotiation.rules.model import build_model, builtin_models, model_path
+    from negotiation.rules.load import build_model
+    from negotiation.rules.model import builtin_models, model_path
     from negotiation.scenarios.load import build_scenario
 
     name = path_or_name

@@ -39,7 +39,8 @@ def schema(kind: str, output: str | None) -> None:
 @FORMAT
 def models(output_format: str) -> None:
     """List the built-in models, by the name a scenario's `model:` uses."""
-    from negotiation.rules.model import builtin_models, load_model
+    from negotiation.rules.load import load_model
+    from negotiation.rules.model import builtin_models
 
     loaded = [load_model(name) for name in builtin_models()]
     rows = [
@@ -93,7 +94,11 @@ def models(output_format: str) -> None:
     help="With --properties: where to write a counterexample as a scenario  "
     "[default: MODEL-counterexample.yaml]",
 )
-@click.option("--force", is_flag=True, help="Overwrite an existing counterexample file.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Overwrite an existing counterexample file, or write the file a link points to.",
+)
 @FORMAT
 def check(
     files: tuple[str, ...],
@@ -181,17 +186,15 @@ def _check_properties(
     import os
 
     from negotiation.analyses.falsify import counterexample_scenario, falsify
-    from negotiation.files.output import write_atomic
+    from negotiation.files.output import check_output, write_output
     from negotiation.render.check import report_data, report_text
     from negotiation.render.data import to_json
-    from negotiation.rules.model import builtin_models, load_model
+    from negotiation.rules.load import load_model
+    from negotiation.rules.model import builtin_models
 
     model = load_model(name)
     target = counterexample or f"{model.name}-counterexample.yaml"
-    if os.path.exists(target) and not force:
-        raise click.UsageError(
-            f"{target} exists; give another --counterexample file, or --force to overwrite it"
-        )
+    check_output(target, inputs=[name], overwrite=force, force=force)
     with _progress(examples) as advance:
         report = falsify(model, examples, steps, seed, advance)
     written: str | None = None
@@ -202,7 +205,8 @@ def _check_properties(
         else:
             folder = os.path.dirname(os.path.abspath(written))
             reference = os.path.relpath(os.path.abspath(name), folder)
-        write_atomic(written, counterexample_scenario(model, reference, report, name))
+        text = counterexample_scenario(model, reference, report, name)
+        write_output(written, text, inputs=[name], overwrite=force, force=force)
     if output_format == "json":
         click.echo(to_json(report_data(report, written)), nl=False)
     else:

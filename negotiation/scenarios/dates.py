@@ -28,18 +28,8 @@ class Date:
     latest: datetime.date | None
     text: str
 
-    @property
-    def exact(self) -> bool:
-        return self.earliest is not None and self.earliest == self.latest and "~" not in self.text
-
     def __str__(self) -> str:
         return self.text
-
-    def days_until(self, other: Date) -> int | None:
-        """Whole days from this date to `other`, when both are exact enough to say."""
-        if self.earliest is None or other.earliest is None:
-            return None
-        return (other.earliest - self.earliest).days
 
 
 def parse_date(text: str) -> Date:

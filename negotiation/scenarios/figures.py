@@ -34,12 +34,6 @@ class Figure:
     values: tuple[FigureValue, ...] = ()
     derived: str = ""
 
-    @property
-    def contested(self) -> bool:
-        """Whether replays could differ: a range, or sources that disagree."""
-        spread = {v.value for v in self.values} | {self.best}
-        return len(spread) > 1 or self.extremes() != (self.best,)
-
     def extremes(self) -> tuple[int, ...]:
         """The distinct values a sensitivity replay tries: low and high where given."""
         found = {self.best}

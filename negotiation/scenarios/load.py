@@ -15,7 +15,8 @@ from pathlib import Path
 from negotiation.errors import FileError, Problem, suggest
 from negotiation.files.schema import ScenarioSpec, validate
 from negotiation.files.yamlfile import Document, read_document
-from negotiation.rules.model import Model, build_model, builtin_models, model_path
+from negotiation.rules.load import build_model
+from negotiation.rules.model import Model, builtin_models, model_path
 from negotiation.scenarios.builder import build
 from negotiation.scenarios.counterfactual import apply_overrides
 from negotiation.scenarios.scenario import Scenario
