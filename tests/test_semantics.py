@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
-
-import pytest
 
 from negotiation import Applied, Broken, Machine, Refused, Rule, load_model, load_scenario, replay
 from negotiation.render.data import trace_data
@@ -109,7 +108,7 @@ def test_check_state_reports_bounds_before_invariants() -> None:
 
 
 def test_a_broken_property_is_a_violation_and_expectations_say_the_truth(tmp_path) -> None:
-    model_text = open("tests/models/broken_history.yaml", encoding="utf-8").read()
+    model_text = Path("tests/models/broken_history.yaml").read_text(encoding="utf-8")
     (tmp_path / "model.yaml").write_text(model_text, encoding="utf-8")
     from negotiation.analyses.falsify import counterexample_scenario, falsify
 
