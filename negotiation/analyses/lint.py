@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from negotiation.errors import FileError, Problem
 from negotiation.rules.model import Model
@@ -18,7 +19,7 @@ from negotiation.rules.model import Model
 class Finding:
     """One lint finding: what it is about (a phase or an event) and what is wrong."""
 
-    section: str  # "phases" or "events"
+    section: Literal["phases", "events"]
     name: str
     message: str
 
@@ -73,7 +74,7 @@ class FileCheck:
     """The result of checking one file without running it."""
 
     file: str
-    kind: str  # "model", "scenario" or "unknown"
+    kind: Literal["model", "scenario", "unknown"]
     name: str
     problems: tuple[Problem, ...] = ()
     findings: tuple[Problem, ...] = ()
@@ -109,7 +110,8 @@ def check_file(path_or_name: str) -> FileCheck:
             return FileCheck(document.path, "scenario", scenario.name, findings=findings)
         model = build_model(document)
     except FileError as error:
-        kind = "scenario" if isinstance(data, dict) and "scenario" in data else "model"
+        is_scenario = isinstance(data, dict) and "scenario" in data
+        kind: Literal["scenario", "model"] = "scenario" if is_scenario else "model"
         return FileCheck(document.path, kind, "", problems=error.problems)
     findings = tuple(
         Problem(document.locate(f.section, f.name, on_key=True), f"warning: {f.message}")

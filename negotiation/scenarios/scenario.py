@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 
 from negotiation.errors import Location, UsageError, suggest
 from negotiation.files.schema import OverridesSpec, StartSpec
@@ -14,6 +15,8 @@ from negotiation.rules.expressions import Expression
 from negotiation.rules.model import Model, Value
 from negotiation.scenarios.dates import Date
 from negotiation.scenarios.figures import Figure
+
+Stance = Literal["asserted", "disputed", "denied"]
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,7 @@ class Claim:
 
     by: str
     source: str
-    stance: str = "asserted"
+    stance: Stance = "asserted"
     says: str = ""
 
 
