@@ -10,6 +10,8 @@ string. Scalars are converted by ruamel's safe constructor: nothing else is ever
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,10 +30,13 @@ from ruamel.yaml.events import (
 from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.reader import ReaderError
 
-from negotiation.errors import FileError, Location, Problem
+from negotiation.errors import FileError, Location, Problem, printable
 
 MAX_BYTES = 1_000_000  # a scenario of 15,000 events; the Gaza one is 12 kB
 MAX_DEPTH = 40
+# An integer's digits, whatever its base: Python refuses to print a decimal integer of more than
+# 4,300 digits, and a hexadecimal, octal or binary one is converted without that check.
+MAX_INT_DIGITS = 1000
 _CORE = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {_CORE + t for t in ("str", "int", "float", "bool", "null", "timestamp")}
 _COLLECTION_TAGS = {_CORE + "map", _CORE + "seq"}
@@ -92,21 +97,48 @@ class Document:
 def read_document(path: str | Path, display: str | None = None) -> Document:
     """Read and parse a YAML file; raise FileError with one located problem if it can't be."""
     shown = display or str(path)
+    return parse_document(_read_bytes(path, shown), shown)
+
+
+def _read_bytes(path: str | Path, shown: str) -> bytes:
+    """The bytes of a regular file of at most MAX_BYTES, or FileError.
+
+    The file is opened first and checked through the open descriptor, so it cannot be swapped
+    between the check and the read; opened non-blocking, so a FIFO cannot hang the open. A
+    device (`/dev/zero`), a pipe or a socket is refused, and a huge (even sparse) file is refused
+    by its size before a byte is read.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
     try:
-        raw = Path(path).read_bytes()
+        descriptor = os.open(path, flags)
     except FileNotFoundError:
         raise _one(shown, "no such file") from None
     except IsADirectoryError:
         raise _one(shown, "is a directory, not a file") from None
+    except ValueError:  # a NUL character in the name
+        raise _one(shown, "cannot be read: a file name cannot hold a NUL character") from None
     except OSError as error:
         raise _one(shown, f"cannot be read: {error.strerror}") from None
-    return parse_document(raw, shown)
+    try:
+        status = os.fstat(descriptor)
+        if stat.S_ISDIR(status.st_mode):
+            raise _one(shown, "is a directory, not a file")
+        if not stat.S_ISREG(status.st_mode):
+            raise _one(shown, "is not a regular file (a device, a pipe or a socket)")
+        if status.st_size > MAX_BYTES:
+            raise _too_large(shown, status.st_size)
+        with os.fdopen(descriptor, "rb", closefd=False) as stream:
+            return stream.read(MAX_BYTES + 1)  # a file growing as we read is cut, then refused
+    except OSError as error:
+        raise _one(shown, f"cannot be read: {error.strerror}") from None
+    finally:
+        os.close(descriptor)
 
 
 def parse_document(raw: bytes, path: str) -> Document:
     """Parse YAML bytes into plain data with positions, or raise FileError."""
     if len(raw) > MAX_BYTES:
-        raise _one(path, f"file is too large ({len(raw):,} bytes; the limit is {MAX_BYTES:,})")
+        raise _too_large(path, len(raw))
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -229,6 +261,9 @@ class _Composer:
             tag = _CORE + "str"
         if tag == _CORE + "str":
             return event.value
+        if tag == _CORE + "int" and _int_digits(event.value) > MAX_INT_DIGITS:
+            message = f"an integer of more than {MAX_INT_DIGITS:,} digits"
+            raise self.fail(mark, f"invalid value '{printable(event.value, 40)}': {message}")
         try:
             return self.yaml.constructor.construct_object(ScalarNode(tag, event.value))
         except Exception as error:  # ruamel's constructors raise KeyError, IndexError, ... too
@@ -274,6 +309,18 @@ def _position(text: str, index: int) -> tuple[int, int]:
 
 def _clean(message: str) -> str:
     return " ".join(str(message).split())
+
+
+def _too_large(path: str, size: int) -> FileError:
+    return _one(path, f"file is too large ({size:,} bytes; the limit is {MAX_BYTES:,})")
+
+
+def _int_digits(text: str) -> int:
+    """How many digits an integer's text holds, whatever its base (`0x`, `0o`, `0b`)."""
+    body = text.lstrip("+-")
+    if body[:2].lower() in ("0x", "0o", "0b"):
+        body = body[2:]
+    return sum(1 for c in body if c != "_")
 
 
 def _one(path: str, message: str) -> FileError:

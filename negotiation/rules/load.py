@@ -50,7 +50,11 @@ from negotiation.rules.properties import build_property, property_scope
 def load_model(name_or_path: str | Path) -> Model:
     """Load and check a model by built-in name or path; raise FileError on any problem."""
     text = str(name_or_path)
-    path = model_path(text)
+    try:
+        path = model_path(text)
+    except (OSError, ValueError) as error:  # a NUL in the name, a name too long
+        reason = getattr(error, "strerror", None) or str(error)
+        raise FileError([Problem(Location(text), f"cannot be read: {reason}")]) from None
     if path is None:
         message = f"no built-in model '{text}'" + suggest(text, builtin_models())
         raise FileError([Problem(Location(text), message)])

@@ -22,6 +22,7 @@ from negotiation.scenarios.counterfactual import apply_overrides
 from negotiation.scenarios.scenario import Scenario
 
 MAX_DEPTH = 20
+MAX_NAME_BYTES = 255  # one part of a file name, as most file systems allow
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -52,15 +53,52 @@ def build_scenario(document: Document, folder: Path, chain: tuple[Path, ...] = (
     return build(document, spec, model, base, overrides)
 
 
+def _check_file_name(document: Document, key: str, reference: str) -> None:
+    """A file name that no file system accepts (a NUL, an over-long part) is a located error
+    here, rather than an OSError or ValueError from the operating system later."""
+    if "\0" in reference:
+        problem = "a file name cannot hold a NUL character"
+    elif any(len(part.encode()) > MAX_NAME_BYTES for part in Path(reference).parts):
+        problem = f"a part of a file name is longer than {MAX_NAME_BYTES} bytes"
+    else:
+        return
+    raise FileError([Problem(document.locate(key), f"'{key}': {problem}")])
+
+
+def _exists(document: Document, key: str, path: Path) -> tuple[bool, bool]:
+    """Whether `path` exists, and whether it is a regular file; an OS error is located."""
+    try:
+        return path.exists(), path.is_file()
+    except (OSError, ValueError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise FileError(
+            [Problem(document.locate(key), f"'{key}' cannot be read: {reason}")]
+        ) from None
+
+
+def _unreadable(document: Document, key: str, error: OSError | ValueError) -> FileError:
+    reason = getattr(error, "strerror", None) or str(error)
+    return FileError([Problem(document.locate(key), f"'{key}' cannot be read: {reason}")])
+
+
 def _load_model(document: Document, reference: str, folder: Path) -> Model:
-    path = model_path(reference, folder)
+    _check_file_name(document, "model", reference)
+    try:
+        path = model_path(reference, folder)
+    except (OSError, ValueError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise FileError(
+            [Problem(document.locate("model"), f"'model' cannot be read: {reason}")]
+        ) from None
     if path is None:
         hint = suggest(reference, builtin_models())
         raise FileError(
             [Problem(document.locate("model"), f"no built-in model '{reference}'{hint}")]
         )
-    if not path.is_file():
-        message = f"model file '{reference}' not found (looked for {path})"
+    exists, regular = _exists(document, "model", path)
+    if not regular:
+        found = "is not a regular file" if exists else "not found"
+        message = f"model file '{reference}' {found} (looked for {path})"
         raise FileError([Problem(document.locate("model"), message)])
     shown = f"<builtin>/{path.name}" if reference in builtin_models() else str(path)
     return build_model(read_document(path, shown))
@@ -71,15 +109,21 @@ def load_base(
 ) -> Scenario:
     """The scenario `spec.extends` names, built; a missing base or a cycle is a located error."""
     assert spec.extends is not None
-    here = Path(document.path).resolve()
-    path = (folder / spec.extends).resolve()
+    _check_file_name(document, "extends", spec.extends)
     where = document.locate("extends")
+    here = Path(document.path).resolve()
+    try:
+        path = (folder / spec.extends).resolve()
+    except (OSError, ValueError) as error:
+        raise _unreadable(document, "extends", error) from None
     if path == here or path in chain:
         loop = " → ".join(p.name for p in (*chain, here, path))
         raise FileError([Problem(where, f"'extends' makes a cycle: {loop}")])
     if len(chain) >= MAX_DEPTH:
         raise FileError([Problem(where, f"more than {MAX_DEPTH} scenarios extend one another")])
-    if not path.is_file():
-        raise FileError([Problem(where, f"base scenario '{spec.extends}' not found ({path})")])
+    exists, regular = _exists(document, "extends", path)
+    if not regular:
+        found = "is not a regular file" if exists else "not found"
+        raise FileError([Problem(where, f"base scenario '{spec.extends}' {found} ({path})")])
     shown = str(Path(document.path).parent / spec.extends)
     return build_scenario(read_document(path, shown), path.parent, (*chain, here))

@@ -1,0 +1,205 @@
+"""A file can never run code or compute without bound, and bad input gets one located line.
+
+Each case is the smallest file that once crashed or ran away (issue 8). Every test asserts an
+outcome; a watchdog (`signal.alarm`) only turns a hang into a failure, it measures nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from negotiation.cli import cli
+from negotiation.errors import FileError
+from negotiation.files.yamlfile import read_document
+from negotiation.scenarios.dates import DateError, parse_date
+from negotiation.scenarios.load import load_scenario
+
+ROOT = Path(__file__).parent.parent
+EXAMPLE_MODEL = ROOT / "docs" / "examples" / "ceasefire-model.yaml"
+EXAMPLE_SCENARIO = ROOT / "docs" / "examples" / "ceasefire-scenario.yaml"
+WATCHDOG_SECONDS = 60
+LOCATED = re.compile(r"^(?P<file>[^\n]+?):(?P<line>\d+):(?P<column>\d+): (?P<message>.+)$", re.M)
+
+
+@pytest.fixture(autouse=True)
+def _watchdog() -> Iterator[None]:
+    """Fail a test that hangs instead of hanging the suite; not a measure of speed."""
+
+    def hung(signum: int, frame: object) -> None:
+        raise TimeoutError(f"no answer within {WATCHDOG_SECONDS} s: a hang")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(WATCHDOG_SECONDS)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def scenario(tmp_path: Path, replace: dict[str, str] | None = None) -> Path:
+    """The example scenario beside a copy of its model, with text replaced."""
+    (tmp_path / "ceasefire-model.yaml").write_text(EXAMPLE_MODEL.read_text())
+    text = EXAMPLE_SCENARIO.read_text()
+    for old, new in (replace or {}).items():
+        assert old in text
+        text = text.replace(old, new, 1)
+    path = tmp_path / "scenario.yaml"
+    path.write_text(text)
+    return path
+
+
+def refused_by_cli(arguments: list[str], file: str, line: int, message: str) -> None:
+    result = CliRunner().invoke(cli, arguments)
+    output = result.stdout + result.stderr
+    assert result.exit_code == 2, output
+    assert "Traceback" not in output
+    located = [m for m in LOCATED.finditer(result.stderr) if message in m["message"]]
+    assert located, result.stderr
+    assert Path(located[0]["file"]).name == file
+    assert int(located[0]["line"]) == line
+
+
+def refused_by_api(path: Path, line: int, message: str) -> None:
+    with pytest.raises(FileError) as raised:
+        load_scenario(path)
+    problem = raised.value.problems[0]
+    assert message in problem.message
+    assert problem.location.line == line
+
+
+# --- 1. tracebacks on plain bad input ---------------------------------------------------------
+
+BAD_VALUES = [
+    pytest.param(
+        {"{count: 40}": "{count: 0x" + "f" * 5000 + "}"},
+        34,
+        "an integer of more than",
+        id="hex-integer-of-5000-digits",
+    ),
+    pytest.param(
+        {"{count: 40}": "{count: 0o" + "7" * 5000 + "}"},
+        34,
+        "an integer of more than",
+        id="octal-integer-of-5000-digits",
+    ),
+    pytest.param(
+        {"{count: 40}": "{count: 0b" + "1" * 5000 + "}"},
+        34,
+        "an integer of more than",
+        id="binary-integer-of-5000-digits",
+    ),
+    pytest.param(
+        {"model: ceasefire-model.yaml": 'model: ceasefire-model.yaml\nextends: "a\\0.yaml"'},
+        6,
+        "NUL",
+        id="extends-with-a-nul",
+    ),
+    pytest.param(
+        {"model: ceasefire-model.yaml": 'model: "m\\0.yaml"'},
+        5,
+        "NUL",
+        id="model-with-a-nul",
+    ),
+    pytest.param(
+        {"model: ceasefire-model.yaml": "model: ceasefire-model.yaml\nextends: " + "a" * 300},
+        6,
+        "longer than 255 bytes",
+        id="extends-with-a-305-character-name",
+    ),
+    pytest.param(
+        {"model: ceasefire-model.yaml": "model: " + "a" * 300 + ".yaml"},
+        5,
+        "longer than 255 bytes",
+        id="model-with-a-305-character-name",
+    ),
+    pytest.param(
+        {"model: ceasefire-model.yaml": "model: " + "a/" * 3000 + "m.yaml"},
+        5,
+        "cannot be read",
+        id="model-with-a-path-too-long",
+    ),
+    pytest.param({"date: 2024-04-05": "date: 0000-XX"}, 27, "year 0", id="year-0"),
+    pytest.param(
+        {"date: 2024-04-05": "date: '{" + ",".join(["2020-01-01"] * 5000) + "}'"},
+        27,
+        "a date is at most 100 characters",
+        id="edtf-set-of-5000-members",
+    ),
+    pytest.param(
+        {"model: ceasefire-model.yaml": "model: /dev/zero"},
+        5,
+        "is not a regular file",
+        id="model-is-a-device",
+    ),
+]
+
+
+@pytest.mark.parametrize(("replace", "line", "message"), BAD_VALUES)
+def test_bad_value_is_a_located_error_through_the_api(
+    replace: dict[str, str], line: int, message: str, tmp_path: Path
+) -> None:
+    path = scenario(tmp_path, replace)
+    refused_by_api(path, line, message)
+
+
+@pytest.mark.parametrize(("replace", "line", "message"), BAD_VALUES)
+def test_bad_value_is_a_located_error_through_the_cli(
+    replace: dict[str, str], line: int, message: str, tmp_path: Path
+) -> None:
+    path = scenario(tmp_path, replace)
+    refused_by_cli(["run", str(path)], path.name, line, message)
+
+
+def test_fifo_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    fifo = tmp_path / "model.yaml"
+    os.mkfifo(fifo)
+    with pytest.raises(FileError, match="is not a regular file"):
+        read_document(fifo)
+    refused_by_cli(["check", str(fifo)], "model.yaml", 1, "is not a regular file")
+
+
+def test_huge_sparse_file_is_refused_by_its_size(tmp_path: Path) -> None:
+    sparse = tmp_path / "model.yaml"
+    with sparse.open("wb") as stream:
+        stream.truncate(4 * 1024**3)
+    with pytest.raises(FileError, match="file is too large"):
+        read_document(sparse)
+    refused_by_cli(["check", str(sparse)], "model.yaml", 1, "file is too large")
+
+
+def test_device_is_refused_as_a_file_to_check() -> None:
+    refused_by_cli(["check", "/dev/zero"], "zero", 1, "is not a regular file")
+
+
+@pytest.mark.parametrize(
+    ("text", "earliest", "latest"),
+    [
+        ("2025-03~", "2025-03-01", "2025-03-31"),
+        ("2025-03?", "2025-03-01", "2025-03-31"),
+        ("2025-03-20~", "2025-03-20", "2025-03-20"),
+        ("2025~", "2025-01-01", "2025-12-31"),
+        ("2025-03-2X", "2025-03-20", "2025-03-29"),
+        ("2025-03-20~/2025-04", "2025-03-20", "2025-04-30"),
+        ("{2020-01-01,2020-01-05}", "2020-01-01", "2020-01-05"),
+        ("[2020-01..2020-03]", "2020-01-01", "2020-03-31"),
+        ("2023-10-07/..", "2023-10-07", "None"),
+    ],
+    ids=lambda value: str(value),
+)
+def test_common_approximate_dates_give_their_bounds(text: str, earliest: str, latest: str) -> None:
+    date = parse_date(text)
+    assert (str(date.earliest), str(date.latest)) == (earliest, latest)
+
+
+@pytest.mark.parametrize("text", ["2025-?", "0000-XX", "2025-02-30~", "x" * 101, "{2020,}"])
+def test_bad_date_is_a_date_error(text: str) -> None:
+    with pytest.raises(DateError):
+        parse_date(text)
