@@ -11,6 +11,9 @@ Sybil collects the Markdown files. Two kinds of fenced block are checked:
 
 Blocks in other languages (```sh for the README's install commands, ```yaml) are shown, not run:
 the install commands are run verbatim by .ci/run.
+
+The documents whose examples take seconds are marked slow, so that `-m "not slow"` gives a quick
+run; the README's `python -m pytest -q` runs them with the rest.
 """
 
 from __future__ import annotations
@@ -24,11 +27,19 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sybil import Example, Sybil
 from sybil.parsers.markdown import CodeBlockParser, PythonCodeBlockParser
 
 ROOT = Path(__file__).parent
 _CHECKER = doctest.OutputChecker()
+
+# Marked whole: a document's examples share one namespace and one scratch folder, so a later
+# example may need an earlier one.
+SLOW_DOCUMENTS = {
+    "docs/how-to/test-your-rules.md": "runs hypothesis with the budgets it shows: about 20 s",
+    "docs/performance.md": "runs the benchmarks",
+}
 
 
 def _setup(namespace: dict[str, Any]) -> None:
@@ -102,3 +113,11 @@ def pytest_addoption(parser: Any) -> None:
         action="store_true",
         help="rewrite the golden files in tests/golden/ from the current output (review the diff)",
     )
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    slow = {ROOT / document for document in SLOW_DOCUMENTS}
+    for item in items:
+        if item.path in slow:
+            item.add_marker(pytest.mark.slow)
