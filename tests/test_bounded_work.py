@@ -18,8 +18,11 @@ from click.testing import CliRunner
 from negotiation.cli import cli
 from negotiation.errors import FileError
 from negotiation.files.yamlfile import read_document
+from negotiation.rules.load import DEFAULT_INT_BOUND, load_model
 from negotiation.scenarios.dates import DateError, parse_date
 from negotiation.scenarios.load import load_scenario
+from negotiation.semantics.machine import Machine
+from negotiation.semantics.outcomes import Broken, Rule
 
 ROOT = Path(__file__).parent.parent
 EXAMPLE_MODEL = ROOT / "docs" / "examples" / "ceasefire-model.yaml"
@@ -203,3 +206,34 @@ def test_common_approximate_dates_give_their_bounds(text: str, earliest: str, la
 def test_bad_date_is_a_date_error(text: str) -> None:
     with pytest.raises(DateError):
         parse_date(text)
+
+
+# --- 2. bounded work ----------------------------------------------------------------------------
+
+CORPUS = Path(__file__).parent / "corpus"
+
+
+def test_int_without_declared_bounds_gets_the_default_bound() -> None:
+    model = load_model(str(CORPUS / "bounded-squaring-model.yaml"))
+    assert (model.variables["n"].min, model.variables["n"].max) == (
+        -DEFAULT_INT_BOUND,
+        DEFAULT_INT_BOUND,
+    )
+
+
+def test_squaring_effect_breaks_the_default_bound_instead_of_growing() -> None:
+    machine = Machine(load_model(str(CORPUS / "bounded-squaring-model.yaml")))
+    outcomes = [machine.attempt("square") for _ in range(10)]
+    broken = [o for o in outcomes if isinstance(o, Broken)]
+    assert broken and broken[0].rule == Rule("bounds", "n")
+
+
+def test_squaring_model_is_reported_broken_by_the_cli(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = str(CORPUS / "bounded-squaring-model.yaml")
+    monkeypatch.chdir(tmp_path)  # the counterexample is written here
+    result = CliRunner().invoke(cli, ["check", "--properties", model, "--examples", "20"])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "the bounds of 'n' is broken" in result.stdout

@@ -46,6 +46,24 @@ from negotiation.rules.model import (
 )
 from negotiation.rules.properties import build_property, property_scope
 
+# The bounds of an int variable or parameter that declares none (or only one). An effect that
+# multiplies a variable then breaks its bounds, a `Broken` outcome, instead of growing an
+# integer without limit (`n: n * n + 2` doubles its digits at each step).
+DEFAULT_INT_BOUND = 10**9
+
+
+def int_bounds(spec: VariableSpec | ParamSpec) -> tuple[int | None, int | None]:
+    """An int's declared bounds, each missing one DEFAULT_INT_BOUND (never past the other)."""
+    if spec.type != "int":
+        return spec.min, spec.max
+    low = spec.min if spec.min is not None else -DEFAULT_INT_BOUND
+    high = spec.max if spec.max is not None else DEFAULT_INT_BOUND
+    if spec.min is None and high < low:
+        low = high
+    if spec.max is None and high < low:
+        high = low
+    return low, high
+
 
 def load_model(name_or_path: str | Path) -> Model:
     """Load and check a model by built-in name or path; raise FileError on any problem."""
@@ -188,11 +206,12 @@ class _Builder:
         kind = self.typed(spec, "variables", name)
         if kind is None:
             return None
-        error = check_value(name, kind, spec.min, spec.max, spec.initial)
+        low, high = int_bounds(spec)
+        error = check_value(name, kind, low, high, spec.initial)
         if error:
             # reported here; the variable stays declared so its uses are not reported as unknown
             self.problem(f"initial value: {error}", "variables", name, "initial")
-        return Variable(name, kind, spec.initial, spec.description, spec.min, spec.max)
+        return Variable(name, kind, spec.initial, spec.description, low, high)
 
     def event(self, model: Model, name: str, spec: EventSpec) -> Event | None:
         """One event, checked: a row of small checks, each reporting what it finds."""
@@ -279,13 +298,12 @@ class _Builder:
             kind = self.typed(pspec, *where, "params", pname)
             if kind is None:
                 continue
+            low, high = int_bounds(pspec)
             if pspec.default is not None:
-                error = check_value(pname, kind, pspec.min, pspec.max, pspec.default)
+                error = check_value(pname, kind, low, high, pspec.default)
                 if error:
                     self.problem(f"default: {error}", *where, "params", pname, "default")
-            params[pname] = Param(
-                pname, kind, pspec.description, pspec.min, pspec.max, pspec.default
-            )
+            params[pname] = Param(pname, kind, pspec.description, low, high, pspec.default)
         return params
 
     def guards(
