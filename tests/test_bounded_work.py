@@ -15,9 +15,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from negotiation.analyses import falsify as falsify_module
 from negotiation.cli import cli
 from negotiation.errors import FileError
 from negotiation.files.yamlfile import read_document
+from negotiation.render.check import report_text
 from negotiation.rules.load import DEFAULT_INT_BOUND, load_model
 from negotiation.scenarios.dates import DateError, parse_date
 from negotiation.scenarios.load import load_scenario
@@ -237,3 +239,34 @@ def test_squaring_model_is_reported_broken_by_the_cli(
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.stdout + result.stderr
     assert "the bounds of 'n' is broken" in result.stdout
+
+
+# --- 4. interrupts ------------------------------------------------------------------------------
+
+
+def _interrupt(*arguments: object, **keywords: object) -> None:
+    raise KeyboardInterrupt
+
+
+def test_interrupt_while_shortening_keeps_the_counterexample(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(falsify_module, "shortest_breaking_history", _interrupt)
+    report = falsify_module.falsify(load_model(str(CORPUS / "bounded-squaring-model.yaml")), 20)
+    assert report.interrupted
+    assert report.failure is not None and report.failure.rule == Rule("bounds", "n")
+    assert report.counterexample
+    assert "not shortened" in report_text(report, None)
+
+
+def test_interrupt_while_shortening_is_reported_by_the_cli(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(falsify_module, "shortest_breaking_history", _interrupt)
+    monkeypatch.chdir(tmp_path)
+    model = str(CORPUS / "bounded-squaring-model.yaml")
+    result = CliRunner().invoke(cli, ["check", "--properties", model, "--examples", "20"])
+    assert result.exit_code == 130, result.output
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "not shortened" in result.stdout
+    assert (tmp_path / "squaring-counterexample.yaml").is_file()

@@ -163,8 +163,12 @@ def falsify(
     except KeyboardInterrupt:
         interrupted = True  # report what was tried so far
     failure = found.get("failure")
+    shorter = None
     if failure is not None and not interrupted:
-        shorter = shortest_breaking_history(model, failure.rule, len(found["applied"]) - 1)
+        try:
+            shorter = shortest_breaking_history(model, failure.rule, len(found["applied"]) - 1)
+        except KeyboardInterrupt:
+            interrupted = True  # the counterexample found stands, not shortened
         if shorter is not None:
             found["applied"] = shorter
             failure = run_history(model, shorter)[1] or failure

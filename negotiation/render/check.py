@@ -91,7 +91,11 @@ def report_text(report: Report, written: str | None) -> str:
         return "\n".join(lines) + "\n"
     lines.append(f"✗ {report.failure.rule} is broken: {report.failure.message}")
     count = len(report.counterexample)
-    lines.append(f"Minimal counterexample ({count} event{'s' if count != 1 else ''}):")
+    events = f"{count} event{'s' if count != 1 else ''}"
+    if report.interrupted:
+        lines.append(f"Counterexample ({events}), not shortened: the search was interrupted:")
+    else:
+        lines.append(f"Minimal counterexample ({events}):")
     for index, (name, values) in enumerate(report.counterexample, start=1):
         shown = ", ".join(f"{k}={_plain(v)}" for k, v in values.items())
         lines.append(f"  {index:>2}  {name}({shown})" if shown else f"  {index:>2}  {name}")
