@@ -57,6 +57,15 @@ def printable(text: str, limit: int = MAX_MESSAGE) -> str:
     return shown
 
 
+def shown(text: str) -> str:
+    """`text` safe to put before a reader: every control character (C0, C1, ESC and so terminal
+    escape sequences, DEL) and every invisible format character (the bidirectional overrides
+    among them) is written as its escape, `\\x1b`, `\\u202e`; nothing else changes."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
 class NegotiationError(Exception):
     """The root of every error this package raises on purpose."""
 

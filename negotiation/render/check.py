@@ -6,6 +6,7 @@ from typing import Any
 
 from negotiation.analyses.falsify import Report
 from negotiation.analyses.lint import FileCheck
+from negotiation.errors import shown
 
 
 def file_check_lines(checks: list[FileCheck]) -> list[tuple[str, bool]]:
@@ -15,7 +16,7 @@ def file_check_lines(checks: list[FileCheck]) -> list[tuple[str, bool]]:
         lines += [(str(problem), True) for problem in check.problems]
         lines += [(str(finding), False) for finding in check.findings]
         if not check.problems and not check.findings:
-            lines.append((f"{check.file}: ok ({check.kind} {check.name})", False))
+            lines.append((f"{shown(check.file)}: ok ({check.kind} {check.name})", False))
     return lines
 
 

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import textwrap
 
-from rich.markup import escape
 from rich.table import Table
 
 from negotiation.analyses.compare import Divergence, PhaseSpan
-from negotiation.render.text import WIDTH, _console, _plain, _rows, _written
+from negotiation.render.text import WIDTH, _console, _plain, _rows, _written, safe
 from negotiation.scenarios.trace import TraceStep
 
 
 def render_divergence(result: Divergence, width: int = WIDTH) -> str:
     console = _console(False, width)
     a, b = result.a.scenario, result.b.scenario
-    console.print(f"A  {a.name}: {escape(a.title)}")
-    console.print(f"B  {b.name}: {escape(b.title)}")
+    console.print(f"A  {a.name}: {safe(a.title)}")
+    console.print(f"B  {b.name}: {safe(b.title)}")
     console.print()
     if result.index is None:
         console.print("The histories do not diverge: every step is the same.")
@@ -30,7 +29,7 @@ def render_divergence(result: Divergence, width: int = WIDTH) -> str:
                 break_on_hyphens=False,
             )
             for line in lines:
-                console.print(escape(line), soft_wrap=True)
+                console.print(safe(line), soft_wrap=True)
     console.print()
     console.print("[bold]Phases[/] (whole days in each; a range where the dates are ranges)")
     table = Table(box=None, pad_edge=False, show_edge=False)
@@ -48,7 +47,7 @@ def render_divergence(result: Divergence, width: int = WIDTH) -> str:
     for side, ids in (("A", result.only_a), ("B", result.only_b)):
         if ids:
             console.print()
-            _rows(console, [(f"Only in {side}", escape(", ".join(ids)))], indent=0, width=9)
+            _rows(console, [(f"Only in {side}", safe(", ".join(ids)))], indent=0, width=9)
     if result.only_a:
         console.print("(the end differences include the effects of the events only in A)")
     console.print()
@@ -70,7 +69,7 @@ def render_divergence(result: Divergence, width: int = WIDTH) -> str:
                 for step in trace.refused
                 if step.refused
             )
-            console.print(f"Refused in {side}: {escape(refused)}")
+            console.print(f"Refused in {side}: {safe(refused)}")
     text = _written(console)
     return "".join(line.rstrip() + "\n" for line in text.splitlines())
 

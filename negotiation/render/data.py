@@ -14,8 +14,22 @@ from negotiation.semantics.outcomes import Broken, GuardOutcome
 
 
 def to_json(data: Any) -> str:
-    """Serialise plain data as indented JSON with a final newline; keys keep their order."""
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    """Serialise plain data as indented JSON with a final newline; keys keep their order.
+
+    Text stays readable (no `\\u` escapes for accents), except characters that could drive a
+    terminal or hide text (C1 controls, DEL, bidirectional overrides): JSON escapes those, so
+    the data is unchanged and `cat` of the file is safe.
+    """
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    if all(ch.isprintable() or ch == "\n" for ch in text):
+        return text
+    return "".join(ch if ch.isprintable() or ch == "\n" else _json_escape(ch) for ch in text)
+
+
+def _json_escape(ch: str) -> str:
+    # every character outside strings is printable ASCII, so only string contents reach here
+    encoded = json.dumps(ch)  # ASCII: '"\\u202e"', or a surrogate pair beyond the BMP
+    return encoded[1:-1]
 
 
 def trace_data(trace: Trace) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from negotiation.analyses.sensitivity import Sensitivity
+from negotiation.errors import shown
 from negotiation.rules.model import Model, Value
 from negotiation.scenarios.figures import Figure
 from negotiation.scenarios.scenario import Claim
@@ -20,26 +21,32 @@ from negotiation.scenarios.trace import Trace, TraceStep, codes_of
 WIDTH = 100
 
 
+def safe(text: str) -> str:
+    """Text from a file, ready for a rich console: control characters and invisible format
+    characters escaped (a file must not drive the reader's terminal), then markup escaped."""
+    return escape(shown(text))
+
+
 def render_trace(trace: Trace, color: bool = False, width: int = WIDTH) -> str:
     """The timeline, the end state and the expectations, as text (with colour if asked)."""
     console = _console(color, width)
     scenario = trace.scenario
     model = scenario.model
-    console.print(f"[bold]{escape(scenario.title)}[/]")
+    console.print(f"[bold]{safe(scenario.title)}[/]")
     start = f", {scenario.start_date}" if scenario.start_date else ""
     console.print(f"scenario  {scenario.name}")
-    console.print(f"model     {model.name} ({escape(model.title)})")
+    console.print(f"model     {model.name} ({safe(model.title)})")
     console.print(f"start     {scenario.start_phase}{start}")
     if scenario.extends:
         where = f", diverging at '{scenario.diverge_at}'" if scenario.diverge_at else ""
         console.print(
-            f"extends   {escape(scenario.extends)}: keeps its first {scenario.inherited} "
+            f"extends   {safe(scenario.extends)}: keeps its first {scenario.inherited} "
             f"events (marked b){where}"
         )
     if scenario.rationale:
-        _rows(console, [("why", escape(scenario.rationale))], indent=0, width=8)
+        _rows(console, [("why", safe(scenario.rationale))], indent=0, width=8)
     for override in scenario.overrides:
-        _rows(console, [("override", escape(override))], indent=0, width=8)
+        _rows(console, [("override", safe(override))], indent=0, width=8)
     if trace.trusted_source:
         console.print(f"figures   where sources disagree, the values of '{trace.trusted_source}'")
     for number, step in enumerate(trace.steps, start=1):
@@ -81,9 +88,9 @@ def _step(console: Console, trace: Trace, number: int, step: TraceStep) -> None:
     mark = "b" if step.inherited else " "
     header = f"{number:>3}{mark} {date}  {entry.id}  {call}{actor}"
     lines = textwrap.wrap(header, console.width, subsequent_indent=" " * 9, break_on_hyphens=False)
-    console.print(f"[bold]{escape(lines[0])}[/]", soft_wrap=True)
+    console.print(f"[bold]{safe(lines[0])}[/]", soft_wrap=True)
     for line in lines[1:]:
-        console.print(escape(line), soft_wrap=True)
+        console.print(safe(line), soft_wrap=True)
     rows: list[tuple[str, str]] = []
     refused, broken = step.refused, step.broken
     if refused is not None:
@@ -93,12 +100,12 @@ def _step(console: Console, trace: Trace, number: int, step: TraceStep) -> None:
                 (
                     label,
                     f"by guard [bold]{outcome.guard}[/]: "
-                    f"{escape(outcome.reason)}{escape(_values(outcome.values))}",
+                    f"{safe(outcome.reason)}{safe(_values(outcome.values))}",
                 )
             )
         rows.append(("phase", f"{step.before.phase} (unchanged: nothing was applied)"))
     elif broken is not None:
-        rows.append(("[red bold]BROKEN[/]", escape(str(broken))))
+        rows.append(("[red bold]BROKEN[/]", safe(str(broken))))
     else:
         if step.before.phase == step.after.phase:
             rows.append(("phase", f"{step.after.phase} (unchanged)"))
@@ -114,15 +121,15 @@ def _step(console: Console, trace: Trace, number: int, step: TraceStep) -> None:
             rows.append(("guards", ", ".join(f"{o.guard} ✓" for o in step.guards)))
     codes = codes_of(trace.scenario, entry)
     if codes is not None:
-        rows.append(("codes", escape(str(codes))))
+        rows.append(("codes", safe(str(codes))))
     for name, figure in entry.figures.items():
-        rows.append(("figure", escape(_figure(trace, name, figure))))
+        rows.append(("figure", safe(_figure(trace, name, figure))))
     for claim in entry.claims:
-        rows.append(("claim", escape(_claim(trace, claim))))
+        rows.append(("claim", safe(_claim(trace, claim))))
     if entry.derived:
-        rows.append(("derived", escape(entry.derived)))
+        rows.append(("derived", safe(entry.derived)))
     if entry.note:
-        rows.append(("note", escape(entry.note)))
+        rows.append(("note", safe(entry.note)))
     _rows(console, rows)
 
 
@@ -139,9 +146,9 @@ def _rows(console: Console, rows: list[tuple[str, str]], indent: int = 3, width:
         words = Text.from_markup(text).plain
         lines = textwrap.wrap(words, room, break_on_hyphens=False) or [""]
         gap = " " * (width - len(plain_label) + 2)
-        console.print(f"{lead}{label}{gap}{escape(lines[0])}", soft_wrap=True)
+        console.print(f"{lead}{label}{gap}{safe(lines[0])}", soft_wrap=True)
         for line in lines[1:]:
-            console.print(f"{hang}{escape(line)}", soft_wrap=True)
+            console.print(f"{hang}{safe(line)}", soft_wrap=True)
 
 
 def _figure(trace: Trace, name: str, figure: Figure) -> str:
@@ -173,7 +180,7 @@ def _end_state(console: Console, trace: Trace) -> None:
     model = trace.scenario.model
     final = trace.final
     title = model.phases[final.phase].title
-    console.print(f"[bold]End state[/]: {final.phase} ({escape(title)})")
+    console.print(f"[bold]End state[/]: {final.phase} ({safe(title)})")
     console.print(ledger_table(model, final.ledger, trace.scenario.start_ledger))
     if trace.stopped_at is not None:
         console.print(f"[red bold]Replay stopped[/] at '{trace.stopped_at}'.")
@@ -181,13 +188,13 @@ def _end_state(console: Console, trace: Trace) -> None:
         where = f"at '{violation.at}'" if violation.at else "in the starting state"
         broken = violation.broken
         console.print(
-            f"[red bold]Broken[/] {where}: {broken.rule}: {escape(broken.message)}",
+            f"[red bold]Broken[/] {where}: {broken.rule}: {safe(broken.message)}",
             soft_wrap=True,
         )
     if trace.expectation_failures:
         console.print("[red bold]Not met:[/]")
         for failure in trace.expectation_failures:
-            console.print(f"  - {escape(failure)}")
+            console.print(f"  - {safe(failure)}")
     elif trace.stopped_at is None and not trace.violations:
         met = "Expectations met." if trace.scenario.expect else "Expectations: none stated."
         console.print(f"[green]{met}[/]" if trace.scenario.expect else met)
@@ -248,20 +255,20 @@ def render_sensitivity(result: Sensitivity, width: int = WIDTH) -> str:
         figure = entry.figures[param]
         console.print()
         console.print(
-            f"[bold]{event_id}.{param}[/]: {escape(_figure(result.baseline, param, figure))}"
+            f"[bold]{event_id}.{param}[/]: {safe(_figure(result.baseline, param, figure))}"
         )
         for variant in result.variants:
             if (variant.event_id, variant.param) != (event_id, param):
                 continue
             if variant.changes:
-                rows = [("", escape(change)) for change in variant.changes]
+                rows = [("", safe(change)) for change in variant.changes]
                 console.print(
-                    f"  at {variant.value} ({escape(variant.label)}): "
+                    f"  at {variant.value} ({safe(variant.label)}): "
                     f"{len(variant.changes)} conclusion(s) change"
                 )
                 _rows(console, rows, indent=2, width=1)
             else:
-                console.print(f"  at {variant.value} ({escape(variant.label)}): nothing changes")
+                console.print(f"  at {variant.value} ({safe(variant.label)}): nothing changes")
     resting = sorted({f"{v.event_id}.{v.param}" for v in result.variants if v.changes})
     console.print()
     if resting:
