@@ -359,7 +359,8 @@ class _Builder:
         self, text: str, scope: Scope, expected: Type, *where: str | int
     ) -> Expression | None:
         try:
-            return compile_expression(text, scope, expected)
+            name = ".".join(str(part) for part in (self.spec.model, *where))
+            return compile_expression(text, scope, expected, name)
         except ExpressionError as error:
             location = self.document.locate_within(*where, offset=error.offset)
             self.problems.append(Problem(location, error.message))
