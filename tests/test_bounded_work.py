@@ -270,3 +270,53 @@ def test_interrupt_while_shortening_is_reported_by_the_cli(
     assert "Traceback" not in result.stdout + result.stderr
     assert "not shortened" in result.stdout
     assert (tmp_path / "squaring-counterexample.yaml").is_file()
+
+
+# --- 5. linear lint, capped problems, budgets (issue 8) --------------------------------------
+
+
+def _chain_model(tmp_path: Path, size: int = 2000, source: str = "") -> Path:
+    """A model of `size` phases and `size` events, each event one step along the chain (from
+    the phase before it, or from `source`: `any`)."""
+    lines = [
+        "model: chain",
+        "title: Chain",
+        "parties: {a: {title: A, role: mediator}}",
+        "variables: {}",
+        "phases:",
+    ]
+    final = ["false"] * (size - 1) + ["true"]
+    lines += [f"  p{i}: {{title: P{i}, final: {final[i]}}}" for i in range(size)]
+    lines += ["initial: p0", "events:"]
+    lines += [f"  e{i}: {{from: {source or f'[p{i}]'}, to: p{i + 1}}}" for i in range(size - 1)]
+    lines += [f"  e{size - 1}: {{from: [p0], to: p0}}"]
+    path = tmp_path / "chain-model.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("source", ["", "any"], ids=["from-the-phase-before", "from-any"])
+def test_lint_of_2000_phases_and_2000_events_finishes(tmp_path: Path, source: str) -> None:
+    path = _chain_model(tmp_path, source=source)
+    assert path.stat().st_size < 200_000
+    result = CliRunner().invoke(cli, ["check", str(path)])
+    assert "Traceback" not in result.stdout + result.stderr
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.stdout + result.stderr
+
+
+def test_lint_of_2000_phases_finds_what_is_unreachable(tmp_path: Path) -> None:
+    path = _chain_model(tmp_path)
+    text = path.read_text().replace("  e999: {from: [p999], to: p1000}", "  e999: {from: [p999]}")
+    path.write_text(text)
+    result = CliRunner().invoke(cli, ["check", str(path)])
+    output = result.stdout + result.stderr
+    assert "Traceback" not in output
+    assert "phase 'p1000' can never be reached" in output
+    assert "phase 'p999' has no way out" in output
+    assert "event 'e1000' can never fire" in output
+
+
+def test_machine_of_2000_phases_and_2000_events_is_built(tmp_path: Path) -> None:
+    machine = Machine(load_model(str(_chain_model(tmp_path))))
+    assert machine.phase == "p0"
