@@ -320,3 +320,43 @@ def test_lint_of_2000_phases_finds_what_is_unreachable(tmp_path: Path) -> None:
 def test_machine_of_2000_phases_and_2000_events_is_built(tmp_path: Path) -> None:
     machine = Machine(load_model(str(_chain_model(tmp_path))))
     assert machine.phase == "p0"
+
+
+MODEL_HEAD = [
+    "model: bad",
+    "title: Bad",
+    "parties: {a: {title: A, role: mediator}}",
+    "variables: {}",
+    "initial: p0",
+    "phases: {p0: {title: P, final: true}, p1: {title: Q}}",
+]
+
+
+@pytest.mark.parametrize(
+    ("tail", "message"),
+    [
+        (["events: {}"] + [f"x{i}: 1" for i in range(100_000)], "unknown field 'x0'"),
+        (
+            ["events: {e: {to: p1, from: [" + ", ".join(["p1"] * 200_000) + "]}}"],
+            "duplicate phase 'p1'",
+        ),
+    ],
+    ids=["100000-unknown-fields", "200000-duplicate-phases"],
+)
+def test_a_file_of_100000_problems_gives_at_most_101_lines(
+    tmp_path: Path, tail: list[str], message: str
+) -> None:
+    path = tmp_path / "bad-model.yaml"
+    path.write_text("\n".join(MODEL_HEAD + tail) + "\n")
+    assert 500_000 < path.stat().st_size <= 1_000_000
+    with pytest.raises(FileError) as raised:
+        load_model(str(path))
+    assert len(raised.value.problems) <= 101
+    assert message in raised.value.problems[0].message
+    assert "there may be more" in raised.value.problems[-1].message
+    result = CliRunner().invoke(cli, ["check", str(path)])
+    output = result.stdout + result.stderr
+    assert result.exit_code == 2, output[-2000:]
+    assert "Traceback" not in output
+    assert 50 <= len(output.splitlines()) <= 101
+    assert message in output

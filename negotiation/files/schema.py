@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from negotiation.errors import MAX_PROBLEMS, FileError, Problem, suggest
+from negotiation.errors import MAX_PROBLEMS, FileError, Problem, TooManyProblems, suggest
 from negotiation.files.yamlfile import Document
 
 
@@ -281,8 +281,12 @@ def validate(document: Document, spec: type[S]) -> S:
     try:
         return spec.model_validate(document.data)
     except ValidationError as error:
-        errors = error.errors(include_url=False)
-        problems = [_problem(document, item) for item in errors[:MAX_PROBLEMS]]
+        # pydantic has every error already; only the first MAX_PROBLEMS become messages, and a
+        # file with more says it was stopped (a file of 100,000 wrong fields gives 100 lines).
+        errors = error.errors(include_url=False, include_context=False)[:MAX_PROBLEMS]
+        problems = [_problem(document, item) for item in errors]
+        if error.error_count() >= MAX_PROBLEMS:
+            raise TooManyProblems(problems) from None
         raise FileError(problems) from None
 
 
