@@ -6,6 +6,7 @@ outcome; a watchdog (`signal.alarm`) only turns a hang into a failure, it measur
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -16,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from negotiation.analyses import falsify as falsify_module
+from negotiation.analyses.sensitivity import MAX_REPLAYS, sensitivity
 from negotiation.cli import cli
 from negotiation.errors import FileError
 from negotiation.files.yamlfile import read_document
@@ -212,11 +214,11 @@ def test_bad_date_is_a_date_error(text: str) -> None:
 
 # --- 2. bounded work ----------------------------------------------------------------------------
 
-CORPUS = Path(__file__).parent / "corpus"
+MODELS = Path(__file__).parent / "models"
 
 
 def test_int_without_declared_bounds_gets_the_default_bound() -> None:
-    model = load_model(str(CORPUS / "bounded-squaring-model.yaml"))
+    model = load_model(str(MODELS / "squaring.yaml"))
     assert (model.variables["n"].min, model.variables["n"].max) == (
         -DEFAULT_INT_BOUND,
         DEFAULT_INT_BOUND,
@@ -224,7 +226,7 @@ def test_int_without_declared_bounds_gets_the_default_bound() -> None:
 
 
 def test_squaring_effect_breaks_the_default_bound_instead_of_growing() -> None:
-    machine = Machine(load_model(str(CORPUS / "bounded-squaring-model.yaml")))
+    machine = Machine(load_model(str(MODELS / "squaring.yaml")))
     outcomes = [machine.attempt("square") for _ in range(10)]
     broken = [o for o in outcomes if isinstance(o, Broken)]
     assert broken and broken[0].rule == Rule("bounds", "n")
@@ -233,7 +235,7 @@ def test_squaring_effect_breaks_the_default_bound_instead_of_growing() -> None:
 def test_squaring_model_is_reported_broken_by_the_cli(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    model = str(CORPUS / "bounded-squaring-model.yaml")
+    model = str(MODELS / "squaring.yaml")
     monkeypatch.chdir(tmp_path)  # the counterexample is written here
     result = CliRunner().invoke(cli, ["check", "--properties", model, "--examples", "20"])
     assert result.exit_code == 1, result.output
@@ -252,7 +254,7 @@ def test_interrupt_while_shortening_keeps_the_counterexample(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(falsify_module, "shortest_breaking_history", _interrupt)
-    report = falsify_module.falsify(load_model(str(CORPUS / "bounded-squaring-model.yaml")), 20)
+    report = falsify_module.falsify(load_model(str(MODELS / "squaring.yaml")), 20)
     assert report.interrupted
     assert report.failure is not None and report.failure.rule == Rule("bounds", "n")
     assert report.counterexample
@@ -264,7 +266,7 @@ def test_interrupt_while_shortening_is_reported_by_the_cli(
 ) -> None:
     monkeypatch.setattr(falsify_module, "shortest_breaking_history", _interrupt)
     monkeypatch.chdir(tmp_path)
-    model = str(CORPUS / "bounded-squaring-model.yaml")
+    model = str(MODELS / "squaring.yaml")
     result = CliRunner().invoke(cli, ["check", "--properties", model, "--examples", "20"])
     assert result.exit_code == 130, result.output
     assert "Traceback" not in result.stdout + result.stderr
@@ -360,3 +362,57 @@ def test_a_file_of_100000_problems_gives_at_most_101_lines(
     assert "Traceback" not in output
     assert 50 <= len(output.splitlines()) <= 101
     assert message in output
+
+
+def _many_figures(tmp_path: Path, entries: int = 30, sources: int = 20) -> Path:
+    """A scenario of `entries` events, each with a figure of `sources` disagreeing values."""
+    (tmp_path / "tally-model.yaml").write_text(
+        "model: tally\ntitle: Tally\nparties: {a: {title: A, role: mediator}}\n"
+        "variables: {total: {type: int, min: 0, max: 1000000, initial: 0}}\n"
+        "phases: {open: {title: Open}, done: {title: Done, final: true}}\ninitial: open\n"
+        "events:\n  tick:\n    from: [open]\n    params: {n: {type: int, min: 0, max: 1000}}\n"
+        "    effects: {total: total + n}\n  close: {from: [open], to: done}\n"
+    )
+    lines = ["scenario: many_figures", "title: Many figures", "model: tally-model.yaml"]
+    lines += ["sources:"]
+    lines += [f"  s{j}: {{publisher: P{j}, title: T{j}, date: 2024-05-01}}" for j in range(sources)]
+    lines += ["events:"]
+    for i in range(entries):
+        values = ", ".join(f"{{source: s{j}, value: {j + 1}}}" for j in range(sources))
+        lines += [
+            f"  - id: e{i}",
+            "    date: 2024-04-01",
+            "    event: tick",
+            f"    params: {{n: {{best: 1, low: 0, high: 900, values: [{values}]}}}}",
+            "    claims: [{by: P0, source: s0}]",
+        ]
+    lines += ["  - {id: end, date: 2024-04-02, event: close, claims: [{by: P0, source: s0}]}"]
+    path = tmp_path / "many-figures.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_sensitivity_stops_at_its_replay_budget_and_says_so(tmp_path: Path) -> None:
+    path = _many_figures(tmp_path)
+    result = sensitivity(load_scenario(path))
+    total = 30 * 21  # low, high and 20 sources' values other than best, per figure
+    assert len(result.variants) == MAX_REPLAYS
+    assert result.skipped == total - MAX_REPLAYS
+    text = CliRunner().invoke(cli, ["run", str(path), "--sensitivity"])
+    assert "Traceback" not in text.stdout + text.stderr
+    assert (
+        f"{total - MAX_REPLAYS} variants not replayed: the budget of {MAX_REPLAYS} replays "
+        "was reached" in text.stdout
+    )
+    data = CliRunner().invoke(cli, ["run", str(path), "--sensitivity", "--format", "json"])
+    loaded = json.loads(data.stdout)
+    assert loaded["skipped"] == total - MAX_REPLAYS
+    assert loaded["replay_budget"] == MAX_REPLAYS
+    assert len(loaded["variants"]) == MAX_REPLAYS
+
+
+def test_sensitivity_under_its_budget_skips_nothing(tmp_path: Path) -> None:
+    result = sensitivity(load_scenario(_many_figures(tmp_path, entries=3, sources=2)))
+    assert (len(result.variants), result.skipped) == (3 * 3, 0)
+    text = CliRunner().invoke(cli, ["run", str(tmp_path / "many-figures.yaml"), "--sensitivity"])
+    assert "not replayed" not in text.stdout

@@ -52,12 +52,15 @@ def test_broken_history_property_gives_a_counterexample_that_replays_the_failure
     )
     assert result.exit_code == 1
     report = json.loads(result.stdout)
-    assert report["failure"]["rule"] == "property releases_never_decrease"
+    assert (report["failure"]["rule"], report["failure"]["kind"]) == (
+        "releases_never_decrease",
+        "property",
+    )
     assert [step["event"] for step in report["counterexample"]] == ["agree", "release", "recount"]
     assert report["scenario_file"] == str(written)
     replay = invoke("run", str(written))
     assert replay.exit_code == 1
-    assert "property 'releases_never_decrease' broken at 'step_3'" in replay.stdout
+    assert "Broken at 'step_3': property 'releases_never_decrease'" in replay.stdout
 
 
 def test_same_seed_gives_the_same_report(tmp_path):

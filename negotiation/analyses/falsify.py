@@ -32,7 +32,7 @@ def param_values(param: Param) -> st.SearchStrategy[Value]:
     """Valid values of one parameter: within its bounds, or one of its enum values."""
     if param.type.kind == "bool":
         return st.booleans()
-    if param.type.kind == "str":
+    if param.type.kind == "enum":
         return st.sampled_from(sorted(param.type.values or ()))
     return st.integers(min_value=param.min, max_value=param.max)
 

@@ -81,21 +81,21 @@ REFUSED: Symbols = {
     ast.IsNot: "'is not' is not allowed; use '!='",
 }
 
-Kind = Literal["int", "bool", "str"]
+Kind = Literal["int", "bool", "enum"]
 
 
 @dataclass(frozen=True)
 class Type:
-    """A value type: int, bool, or str restricted to a set of values (an enum)."""
+    """A value type: int, bool, or enum (text restricted to a set of values)."""
 
     kind: Kind
     values: frozenset[str] | None = None
     name: str = ""
 
     def __str__(self) -> str:
-        if self.kind == "str" and self.values is not None:
+        if self.kind == "enum" and self.values is not None:
             return "one of " + ", ".join(repr(v) for v in sorted(self.values))
-        return {"int": "a whole number", "bool": "true or false", "str": "a string"}[self.kind]
+        return {"int": "a whole number", "bool": "true or false", "enum": "one of a set of names"}[self.kind]
 
     def accepts(self, value: object) -> bool:
         """Whether a Python value belongs to this type."""
@@ -112,7 +112,7 @@ BOOL = Type("bool")
 
 def enum(values: frozenset[str] | set[str] | tuple[str, ...], name: str = "") -> Type:
     """The type of a variable or parameter that takes one of a few named values."""
-    return Type("str", frozenset(values), name)
+    return Type("enum", frozenset(values), name)
 
 
 @dataclass(frozen=True)
@@ -289,7 +289,7 @@ class _Checker:
         if isinstance(value, str):
             if len(value) > MAX_STR:
                 raise self.fail(node, f"string is longer than {MAX_STR} characters")
-            return Type("str", frozenset({value}))
+            return Type("enum", frozenset({value}))
         if isinstance(value, float):
             raise self.fail(node, "decimal numbers are not allowed: the language has whole numbers")
         raise self.fail(node, f"{type(value).__name__} literals are not allowed")
@@ -356,10 +356,10 @@ class _Checker:
         body, orelse = self.check(node.body), self.check(node.orelse)
         if body.kind != orelse.kind:
             raise self.fail(node.orelse, f"both branches must have one type: {body} vs {orelse}")
-        if body.kind == "str":
+        if body.kind == "enum":
             if body.values is None or orelse.values is None:
-                return Type("str")
-            return Type("str", body.values | orelse.values, body.name or orelse.name)
+                return Type("enum")
+            return Type("enum", body.values | orelse.values, body.name or orelse.name)
         return body
 
     def call(self, node: ast.Call) -> Type:
@@ -393,7 +393,7 @@ class _Checker:
     def comparable(self, left: ast.expr, lt: Type, right: ast.expr, rt: Type) -> None:
         if lt.kind != rt.kind:
             raise self.fail(right, f"cannot compare {lt} with {rt}")
-        if lt.kind != "str":
+        if lt.kind != "enum":
             return
         for literal_side, literal, other in ((left, lt, rt), (right, rt, lt)):
             if literal.values is None or other.values is None:
@@ -432,7 +432,7 @@ def _unknown(what: str, name: str, candidates: list[str]) -> str:
 def _assignable(found: Type, expected: Type) -> bool:
     if found.kind != expected.kind:
         return False
-    if found.kind == "str" and expected.values is not None:
+    if found.kind == "enum" and expected.values is not None:
         return found.values is not None and found.values <= expected.values
     return True
 

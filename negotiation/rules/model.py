@@ -60,7 +60,7 @@ class Param:
         """Every value the parameter can take, for exploration (ints need both bounds)."""
         if self.type.kind == "bool":
             return (False, True)
-        if self.type.kind == "str":
+        if self.type.kind == "enum":
             return tuple(sorted(self.type.values or ()))
         if self.min is None or self.max is None:
             raise ValueError(f"parameter '{self.name}' has no finite domain")
