@@ -5,6 +5,9 @@ other value a figure can take (its `low`, its `high`, each source's value), one 
 Each variant is compared with the baseline: guards that judged differently, events refused or
 allowed, the end phase, the end ledger, the expectations. A figure whose variants change nothing
 is reported as such: the conclusions do not rest on it.
+
+At most MAX_REPLAYS variants are replayed (issue 8: figures x values has no bound in the file);
+past that, the variants left are counted in `skipped` and reported, never silently dropped.
 """
 
 from __future__ import annotations
@@ -14,6 +17,9 @@ from dataclasses import dataclass
 from negotiation.scenarios.replay import replay
 from negotiation.scenarios.scenario import Scenario
 from negotiation.scenarios.trace import Trace
+
+MAX_REPLAYS = 500
+"""The most variant replays one sensitivity analysis runs; the rest are counted, not run."""
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,8 @@ class Variant:
 class Sensitivity:
     baseline: Trace
     variants: tuple[Variant, ...]
+    skipped: int = 0
+    """Variants not replayed because the budget of MAX_REPLAYS replays was reached."""
 
     @property
     def figures(self) -> list[tuple[str, str]]:
@@ -45,7 +53,8 @@ class Sensitivity:
 def sensitivity(scenario: Scenario) -> Sensitivity:
     """Replay the scenario at every extreme of every uncertain or contested figure."""
     baseline = replay(scenario, on_refused="skip")
-    variants = []
+    variants: list[Variant] = []
+    skipped = 0
     for entry in scenario.events:
         for name, figure in entry.figures.items():
             labels = {figure.best: "best"}
@@ -57,9 +66,12 @@ def sensitivity(scenario: Scenario) -> Sensitivity:
             for value, label in labels.items():
                 if value == figure.best:
                     continue
+                if len(variants) >= MAX_REPLAYS:
+                    skipped += 1
+                    continue
                 trace = replay(scenario, on_refused="skip", figures={(entry.id, name): value})
                 variants.append(Variant(entry.id, name, value, label, differences(baseline, trace)))
-    return Sensitivity(baseline, tuple(variants))
+    return Sensitivity(baseline, tuple(variants), skipped)
 
 
 def differences(baseline: Trace, other: Trace) -> tuple[str, ...]:

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from negotiation.analyses.compare import Divergence, PhaseSpan
-from negotiation.analyses.sensitivity import Sensitivity
+from negotiation.analyses.sensitivity import MAX_REPLAYS, Sensitivity
 from negotiation.scenarios.scenario import Scenario
 from negotiation.scenarios.trace import Trace, TraceStep, Violation, codes_of
 from negotiation.semantics.outcomes import Broken, GuardOutcome
@@ -165,6 +165,8 @@ def sensitivity_data(result: Sensitivity) -> dict[str, Any]:
             }
             for v in result.variants
         ],
+        "skipped": result.skipped,
+        "replay_budget": MAX_REPLAYS,
     }
 
 

@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from negotiation.analyses.sensitivity import Sensitivity
+from negotiation.analyses.sensitivity import MAX_REPLAYS, Sensitivity
 from negotiation.errors import shown
 from negotiation.rules.model import Model, Value
 from negotiation.scenarios.figures import Figure
@@ -274,6 +274,12 @@ def render_sensitivity(result: Sensitivity, width: int = WIDTH) -> str:
     if resting:
         console.print("Conclusions rest on: " + ", ".join(resting) + ".")
     elif figures:
-        console.print("No conclusion rests on these figures.")
+        replayed = "the variants replayed" if result.skipped else "these figures"
+        console.print(f"No conclusion rests on {replayed}.")
+    if result.skipped:
+        console.print(
+            f"... {result.skipped:,} variant{'s' if result.skipped != 1 else ''} not replayed: "
+            f"the budget of {MAX_REPLAYS} replays was reached."
+        )
     text = _written(console)
     return "".join(line.rstrip() + "\n" for line in text.splitlines())
