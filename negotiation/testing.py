@@ -12,18 +12,42 @@ mean what they think. This module makes that a few lines of test code:
 Every event of the model becomes a rule, every invariant an invariant; a refused event must leave
 the state exactly as it was. Importing this module imports hypothesis (about a quarter of a
 second), so the CLI imports it only where it is used.
+
+`scenarios` and `counterfactual_scenarios` generate whole scenarios, each as `load_scenario` would
+build it from its file, with every field a file can give and text chosen to break a careless
+writer (`AWKWARD`): the format's round trip, load(dump(scenario)) == scenario, is tested over them.
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from negotiation.analyses.falsify import param_values, params
-from negotiation.rules.model import Event, Model, Value
+from negotiation.errors import NegotiationError
+from negotiation.files.schema import CodesSpec, OverridesSpec, StartSpec
+from negotiation.files.yamlfile import Document
+from negotiation.rules.event_codes import (
+    Codes,
+    cameo_codes,
+    codes_from,
+    plover_auxiliary_modes,
+    plover_contexts,
+    plover_event_types,
+    plover_modes,
+)
+from negotiation.rules.expressions import BOOL, Expression, compile_expression
+from negotiation.rules.model import Event, Model, Param, Value
+from negotiation.scenarios.builder import describe_start
+from negotiation.scenarios.counterfactual import apply_overrides
+from negotiation.scenarios.dates import Date, parse_date
+from negotiation.scenarios.figures import Figure, FigureValue
+from negotiation.scenarios.scenario import Claim, Expectation, Scenario, ScenarioEvent, Source
 from negotiation.semantics.judge import check_state
 from negotiation.semantics.machine import Machine, RefusedEvent, RuleViolation
 from negotiation.semantics.search import Fired
@@ -68,52 +92,359 @@ def applicable_sequences(draw: Any, model: Model, max_size: int = 20) -> list[Fi
     return fired
 
 
+# --- scenarios --------------------------------------------------------------------------------
+
+# What breaks a naive YAML writer, to mix into text: a newline then a key, a comment or list
+# marker, an anchor, an alias, a tag, YAML's words for true and null, numbers YAML would read,
+# unicode line separators, a byte-order mark, control characters.
+AWKWARD = (
+    "\nkey: value",
+    "# not a comment",
+    "- not an item",
+    "&anchor",
+    "*alias",
+    "!!python/object:os.system",
+    ": ",
+    " #",
+    "'\"\\",
+    "{[|>%@`",
+    "\t",
+    "\r\n",
+    "\u2028",
+    "\u2029",
+    "\x85",
+    "\ufeff",
+    "\x00\x1b",
+    "null",
+    "true",
+    "0871",
+    "2025-01-01",
+    "é…中文🙂",
+)
+_FIRST_DAY, _LAST_DAY = datetime.date(1990, 1, 1), datetime.date(2030, 1, 1)
+_DAYS = st.dates(_FIRST_DAY, _LAST_DAY)
+_NAMES = st.sampled_from(["true", "false", "null", "no", "on"]) | st.from_regex(
+    r"[a-z][a-z0-9_]{0,8}", fullmatch=True
+)
+_STANCES = st.sampled_from(["asserted", "disputed", "denied"])
+
+
+@functools.cache
+def awkward_text(max_parts: int = 4) -> st.SearchStrategy[str]:
+    """Text with pieces of `AWKWARD` among arbitrary characters."""
+    parts = st.sampled_from(AWKWARD) | st.text(max_size=6)
+    return st.lists(parts, max_size=max_parts).map("".join)
+
+
+@functools.cache
+def prose(max_parts: int = 4) -> st.SearchStrategy[str]:
+    """Awkward text as a file's claims, notes and rationale are read: one line, single-spaced."""
+    return awkward_text(max_parts).map(lambda text: " ".join(text.split()))
+
+
 @st.composite
-def scenarios(draw: Any, model: Model, model_reference: str, max_events: int = 12) -> Any:
-    """Whole scenarios for `model`: an applicable sequence, dated in order, with claims.
+def sources(draw: Any, min_size: int = 1, max_size: int = 3) -> dict[str, Source]:
+    """A bibliography: ids YAML could misread (`true`, `no`), awkward titles, grades, urls."""
+    ids = draw(st.lists(_NAMES, min_size=min_size, max_size=max_size, unique=True))
+    date = st.none() | _DAYS.map(str) | awkward_text(2)
+    url = st.none() | st.just("https://example.org/report?id=1#part") | awkward_text(2)
+    grades = st.tuples(
+        st.none() | st.sampled_from("ABCDEF"), st.none() | st.integers(min_value=1, max_value=6)
+    )
+    return {
+        sid: Source(
+            sid, draw(awkward_text()), draw(awkward_text()), draw(date), draw(url), *draw(grades)
+        )
+        for sid in ids
+    }
+
+
+@st.composite
+def codes(draw: Any) -> Codes:
+    """An entry's codes as `codes_from` reads them: a CAMEO code, a PLOVER type with modes and
+    contexts, or both (a PLOVER type that `codes_from` accepts beside the CAMEO code)."""
+    cameo = draw(st.none() | st.sampled_from(_cameo_codes()))
+    if draw(st.booleans()):
+        found = _codes(cameo)
+        assert found is not None, "a code of the shipped list is refused"
+        return found
+    types = [t for t in plover_event_types() if _codes(cameo, {"event": t}) is not None]
+    plover: dict[str, Any] = {"event": draw(st.sampled_from(types))}
+    auxiliary = plover_auxiliary_modes()
+    modes = [*(plover_modes(plover["event"]) or []), *auxiliary]
+    plover["mode"] = draw(st.lists(st.sampled_from(modes), max_size=2, unique=True))
+    contexts = [*plover_contexts(), *auxiliary]
+    plover["context"] = draw(st.lists(st.sampled_from(contexts), max_size=2, unique=True))
+    found = _codes(cameo, plover) or _codes(cameo, {"event": plover["event"]}) or _codes(cameo)
+    assert found is not None, "a code of the shipped list is refused"
+    return found
+
+
+@functools.cache
+def _cameo_codes() -> list[str]:
+    return cameo_codes()
+
+
+def _codes(cameo: str | None, plover: dict[str, Any] | None = None) -> Codes | None:
+    """The codes `codes_from` reads from this `codes:` mapping, or None if it refuses them."""
+    found, problems = codes_from(CodesSpec.model_validate({"cameo": cameo, "plover": plover}))
+    return None if problems else found
+
+
+def dates(day: datetime.date) -> st.SearchStrategy[Date]:
+    """A date that allows `day`, in the forms analysts write: a day, a range of days, an open
+    end, unspecified digits (`2025-03-XX`), and EDTF forms the edtf package reads (approximate,
+    uncertain, a month, a year)."""
+    return st.tuples(_DATE_FORMS, st.integers(min_value=1, max_value=30)).map(
+        lambda form: _parse_date(form[0](day, form[1]))
+    )
+
+
+_DATE_FORMS = st.sampled_from(
+    [
+        lambda day, days: day.isoformat(),
+        lambda day, days: day.isoformat(),
+        lambda day, days: f"{day}/{day + datetime.timedelta(days=days)}",
+        lambda day, days: f"{day}/..",
+        lambda day, days: f"../{day}",
+        lambda day, days: f"{day:%Y-%m}-XX",
+        lambda day, days: f"{day:%Y-%m}-{day.day // 10}X",
+        lambda day, days: f"{day}{'~?%'[days % 3]}",
+        lambda day, days: (f"{day:%Y-%m}", f"{day:%Y-%m}?", f"{day:%Y}")[days % 3],
+    ]
+)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_date(text: str) -> Date:
+    return parse_date(text)
+
+
+@st.composite
+def figures(draw: Any, best: int, param: Param, source_ids: Sequence[str]) -> Figure:
+    """A figure for `param` around `best`: a range and per-source values within its bounds."""
+    lowest = param.min if param.min is not None else best - 100
+    highest = param.max if param.max is not None else best + 100
+    given = draw(st.sampled_from(["range", "low", "high", "neither"]))
+    low = draw(st.integers(lowest, best)) if given in ("range", "low") else None
+    high = draw(st.integers(best, highest)) if given in ("range", "high") else None
+    value = st.builds(
+        FigureValue,
+        st.sampled_from(source_ids),
+        awkward_text(2),
+        st.integers(min_value=lowest, max_value=highest),
+    )
+    values = draw(st.lists(value, max_size=2)) if source_ids else []
+    return Figure(best, low, high, tuple(values), draw(prose()))
+
+
+def _entries(
+    draw: Any,
+    machine: Machine,
+    source_ids: Sequence[str],
+    max_events: int,
+    day: datetime.date,
+    prefix: str,
+) -> list[ScenarioEvent]:
+    """Entries `machine` accepts one after the other (it fires them), dated in order from `day`,
+    with actors, claims, figures, codes and notes; their ids start with `prefix`."""
+    model = machine.model
+    actors = st.none() | st.sampled_from(sorted(model.parties)) if model.parties else st.none()
+    claim = st.builds(Claim, awkward_text(2), st.sampled_from(source_ids), _STANCES, prose())
+    entries: list[ScenarioEvent] = []
+    for _ in range(draw(st.integers(min_value=0, max_value=max_events))):
+        candidates = [n for n, e in model.events.items() if machine.phase in e.from_phases]
+        if not candidates:
+            break
+        name = draw(st.sampled_from(candidates))
+        event = model.events[name]
+        values = draw(params(event))
+        if not machine.explain(name, values).allowed:
+            continue
+        try:
+            machine.fire(name, values)
+        except NegotiationError:  # a step that would break a rule is not applicable
+            continue
+        day = min(day + datetime.timedelta(days=draw(st.integers(0, 40))), _LAST_DAY)
+        figured = {
+            key: draw(figures(int(values[key]), param, source_ids))
+            for key, param in event.params.items()
+            if param.type.kind == "int" and draw(st.booleans())
+        }
+        entries.append(
+            ScenarioEvent(
+                f"{prefix}{len(entries)}",
+                draw(st.none() | dates(day)),
+                name,
+                values,
+                draw(actors),
+                tuple(draw(st.lists(claim, max_size=2))) if source_ids else (),
+                draw(prose()),
+                draw(prose()),
+                figures=figured,
+                codes=draw(st.none() | codes()),
+            )
+        )
+    return entries
+
+
+def _start(
+    draw: Any, model: Model, phase: str, ledger: Mapping[str, Value]
+) -> tuple[str, dict[str, Value]]:
+    """Changes to a starting `ledger`, and `phase` or another phase, that keep the model's rules
+    (no changes and `phase` if no phase would)."""
+    names = draw(st.lists(st.sampled_from(sorted(model.variables)), max_size=3, unique=True))
+    variables = [model.variables[name] for name in names]
+    changes = {
+        v.name: draw(param_values(Param(v.name, v.type, min=v.min, max=v.max))) for v in variables
+    }
+    phases = [p for p in model.phases if check_state(model, p, {**ledger, **changes}) is None]
+    if not phases:
+        return phase, {}
+    if phase in phases and draw(st.booleans()):
+        return phase, changes
+    return draw(st.sampled_from(phases)), changes
+
+
+def _expectation(draw: Any, model: Model, machine: Machine) -> Expectation | None:
+    """An expectation the replay meets: the phase it ends in, some of its ledger, some `holds`."""
+    if not draw(st.booleans()):
+        return None
+    ledger = machine.ledger
+    names = st.lists(st.sampled_from(sorted(ledger)), max_size=3, unique=True)
+    holds = [_holds(name, ledger[name], model) for name in draw(names)]
+    return Expectation(
+        draw(st.none() | st.just(machine.phase)),
+        {name: ledger[name] for name in draw(names)},
+        tuple(holds),
+    )
+
+
+def _holds(name: str, value: Value, model: Model) -> Expression:
+    if isinstance(value, bool):
+        return compile_expression(name if value else f"not {name}", model.scope(), BOOL)
+    return compile_expression(f"{name} == {value!r}", model.scope(), BOOL)
+
+
+@st.composite
+def scenarios(draw: Any, model: Model, model_reference: str, max_events: int = 12) -> Scenario:
+    """Whole scenarios for `model`, each what `load_scenario` builds from its file, with every
+    field a scenario file can give: several graded sources, a start (phase, date, ledger) that
+    keeps the invariants, entries the machine accepts one after the other from it, dated in every
+    form the loader reads, with actors, claims, figures, codes and notes, and an expectation the
+    replay meets. Titles, names, claims and notes carry `AWKWARD` text.
 
     `model_reference` is what the scenario's `model:` says (a built-in name or a path), so the
     scenario can be written out and read back.
     """
-    from negotiation.scenarios.dates import Date
-    from negotiation.scenarios.scenario import Claim, Scenario, ScenarioEvent, Source
-
-    sequence = draw(applicable_sequences(model, max_size=max_events))
-    day = draw(st.dates(min_value=datetime.date(1990, 1, 1), max_value=datetime.date(2030, 1, 1)))
-    words = st.text(alphabet="abcdefghijklmnopqrstuvwxyz ,.'", min_size=1, max_size=30).map(
-        lambda text: " ".join(text.split()) or "a"
-    )
-    entries = []
-    for index, (name, values) in enumerate(sequence):
-        day += datetime.timedelta(days=draw(st.integers(min_value=0, max_value=40)))
-        span = draw(st.integers(min_value=0, max_value=3))
-        end = day + datetime.timedelta(days=span)
-        text = day.isoformat() if span == 0 else f"{day.isoformat()}/{end.isoformat()}"
-        stance = draw(st.sampled_from(["asserted", "disputed", "denied"]))
-        claim = Claim(draw(words), "source", stance, draw(words))
-        entries.append(
-            ScenarioEvent(
-                f"event_{index}",
-                Date(day, end, text),
-                name,
-                values,
-                claims=(claim,),
-                note=draw(words),
-            )
-        )
+    bibliography = draw(sources())
+    phase, changes = _start(draw, model, model.initial, model.initial_ledger())
+    ledger = {**model.initial_ledger(), **changes}
+    day = draw(_DAYS)
+    start_date = draw(st.none() | dates(day))
+    machine = Machine(model, phase, ledger)
+    entries = _entries(draw, machine, sorted(bibliography), max_events, day, "event_")
     return Scenario(
-        name="generated",
-        title=draw(words),
-        description="",
+        name=draw(_NAMES),
+        title=draw(awkward_text()),
+        description=draw(awkward_text()),
         model=model,
-        sources={"source": Source("source", "Example Wire", draw(words), "2020-01-01")},
-        start_phase=model.initial,
-        start_date=None,
-        start_ledger=model.initial_ledger(),
+        sources=bibliography,
+        start_phase=phase,
+        start_date=start_date,
+        start_ledger=ledger,
         events=tuple(entries),
-        expect=None,
+        expect=_expectation(draw, model, machine),
         model_reference=model_reference,
     )
+
+
+@st.composite
+def overrides(draw: Any, model: Model) -> OverridesSpec:
+    """Rule changes to `model` that load: guards set to True or False, events' phases changed."""
+    guards = sorted(f"{e.name}.{g.name}" for e in model.events.values() for g in e.guards)
+    phases = st.sampled_from(sorted(model.phases))
+    change = st.fixed_dictionaries(
+        {}, optional={"from": st.lists(phases, min_size=1, max_size=3, unique=True), "to": phases}
+    )
+    given = {
+        "guards": st.dictionaries(
+            st.sampled_from(guards), st.sampled_from(["True", "False"]), max_size=2
+        )
+        if guards
+        else st.just({}),
+        "events": st.dictionaries(st.sampled_from(sorted(model.events)), change, max_size=2),
+    }
+    return OverridesSpec.model_validate(draw(st.fixed_dictionaries(given)))
+
+
+@st.composite
+def counterfactual_scenarios(
+    draw: Any,
+    model: Model,
+    model_reference: str,
+    base_reference: str = "base.yaml",
+    max_events: int = 8,
+) -> tuple[Scenario, Scenario]:
+    """A base scenario and a counterfactual of it, as `load_scenario` builds it with the base
+    written at `base_reference` (relative to the counterfactual): it keeps the base's events
+    before where it diverges (all of them if it does not say), and has its own sources (some
+    replacing the base's), overrides, start and events, after the kept ones in date. Its events
+    are applicable after the kept ones, as far as those still apply under its changed rules.
+    """
+    base = draw(scenarios(model, model_reference, max_events))
+    ids = [entry.id for entry in base.events]
+    diverge_at = draw(st.none() | st.sampled_from(ids)) if ids else None
+    kept = base.events[: ids.index(diverge_at)] if diverge_at is not None else base.events
+    bibliography = {**base.sources, **draw(sources(min_size=0, max_size=2))}
+    rules = draw(st.none() | overrides(model))
+    changed_model, described = (
+        apply_overrides(model, rules, Document("<generated>", None)) if rules else (model, ())
+    )
+    own_start = None
+    if draw(st.booleans()):
+        phase, changes = _start(draw, model, base.start_phase, base.start_ledger)
+        given: dict[str, Any] = {"ledger": changes}
+        if phase != base.start_phase or draw(st.booleans()):
+            given["phase"] = phase
+        date = draw(st.none() | dates(draw(_DAYS)))
+        if date is not None:
+            given["date"] = date.text
+        own_start = StartSpec.model_validate(given)
+    start = own_start or StartSpec()
+    phase = start.phase or base.start_phase
+    ledger = {**base.start_ledger, **start.ledger}
+    machine = Machine(changed_model, phase, ledger)
+    for entry in kept:
+        try:
+            machine.fire(entry.event, entry.params)
+        except NegotiationError:
+            continue
+    earliest = [e.date.earliest for e in kept if e.date is not None and e.date.earliest]
+    day = max(earliest, default=draw(_DAYS))
+    own = _entries(draw, machine, sorted(bibliography), max_events, day, "own_")
+    described_start = describe_start(own_start) if own_start is not None else None
+    counterfactual = Scenario(
+        name=draw(_NAMES),
+        title=draw(awkward_text()),
+        description=draw(awkward_text()),
+        model=changed_model,
+        sources=bibliography,
+        start_phase=phase,
+        start_date=_parse_date(start.date) if start.date else base.start_date,
+        start_ledger=ledger,
+        events=(*kept, *own),
+        expect=_expectation(draw, changed_model, machine),
+        model_reference=draw(st.sampled_from(["", model_reference])),
+        extends=base_reference,
+        diverge_at=diverge_at,
+        rationale=draw(prose()),
+        overrides=(described_start, *described) if described_start else described,
+        inherited=len(kept),
+        rule_overrides=rules,
+        own_start=own_start,
+    )
+    return base, counterfactual
 
 
 def rule_based_machine(model: Model) -> type[RuleBasedStateMachine]:
@@ -160,11 +491,20 @@ def rule_based_machine(model: Model) -> type[RuleBasedStateMachine]:
 
 
 __all__ = [
+    "AWKWARD",
     "applicable_sequences",
+    "awkward_text",
+    "codes",
+    "counterfactual_scenarios",
+    "dates",
     "event_sequences",
     "events",
+    "figures",
+    "overrides",
     "param_values",
     "params",
+    "prose",
     "rule_based_machine",
     "scenarios",
+    "sources",
 ]

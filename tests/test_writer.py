@@ -1,0 +1,428 @@
+"""The scenario writer: load(dump(scenario)) == scenario, for every field and for counterfactuals,
+strings from input always quoted, and the skeleton of a counterfactual safe from its base's title.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from ruamel.yaml import YAML
+from ruamel.yaml.events import ScalarEvent
+
+from negotiation import FileError, load_model, load_scenario
+from negotiation.files.schema import FIELD_NAMES
+from negotiation.files.yamlfile import parse_document
+from negotiation.scenarios import writer
+from negotiation.scenarios.load import build_scenario
+from negotiation.scenarios.scenario import Scenario
+from negotiation.scenarios.writer import (
+    counterfactual_skeleton,
+    dump_data,
+    dump_scenario,
+    scenario_data,
+)
+from negotiation.testing import counterfactual_scenarios, scenarios
+
+ROOT = Path(__file__).parent.parent
+SHIPPED = sorted((ROOT / "scenarios").glob("*.yaml"))
+MODEL = load_model("gaza_truce")
+PROPERTY = settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+# For a property expected to fail: stop at the first failure, without shrinking it.
+FIND_FAILURE = settings(PROPERTY, phases=[Phase.generate], database=None)
+# ... and its failing example, a whole scenario, is long to show: hypothesis warns, as expected.
+LARGE_EXAMPLE_REPR = pytest.mark.filterwarnings("ignore:Generating overly large repr")
+
+
+def load_text(text: str) -> Scenario:
+    return build_scenario(parse_document(text.encode(), "dumped.yaml"), Path("."))
+
+
+def round_trip_counterfactual(base: Scenario, counterfactual: Scenario) -> Scenario:
+    """The counterfactual written next to its base, and loaded back."""
+    with tempfile.TemporaryDirectory() as folder:
+        assert counterfactual.extends is not None
+        Path(folder, counterfactual.extends).write_text(dump_scenario(base), encoding="utf-8")
+        Path(folder, "counterfactual.yaml").write_text(dump_scenario(counterfactual), "utf-8")
+        return load_scenario(Path(folder, "counterfactual.yaml"))
+
+
+# --- the round trip over generated scenarios --------------------------------------------------
+
+
+@PROPERTY
+@given(scenarios(MODEL, "gaza_truce"))
+def test_load_of_dump_gives_back_the_same_scenario(scenario):
+    assert load_text(dump_scenario(scenario)) == scenario
+
+
+@settings(PROPERTY, max_examples=60)
+@given(counterfactual_scenarios(MODEL, "gaza_truce"))
+def test_load_of_dump_gives_back_the_same_counterfactual(pair):
+    base, counterfactual = pair
+    assert round_trip_counterfactual(base, counterfactual) == counterfactual
+
+
+@settings(PROPERTY, max_examples=20)
+@given(scenarios(MODEL, "gaza_truce"))
+def test_every_plain_scalar_of_a_dump_is_a_field_name_or_a_number(scenario):
+    # Strings from input are double-quoted: a plain scalar is the format's, never the input's.
+    for event in YAML(typ="safe").parse(dump_scenario(scenario)):
+        if isinstance(event, ScalarEvent) and event.style is None:
+            plain = event.value in FIELD_NAMES or event.value in ("true", "false")
+            assert plain or event.value.lstrip("-").isdigit(), event.value
+
+
+# --- the shipped scenarios --------------------------------------------------------------------
+
+
+def copy_with_its_bases(path: Path, folder: Path) -> None:
+    """Copy `path` into `folder`, and the bases it extends where `extends` finds them."""
+    target = folder / path.name
+    shutil.copy(path, target)
+    extends = load_scenario(path).extends
+    if extends is not None:
+        copy_with_its_bases((path.parent / extends).resolve(), (target.parent / extends).parent)
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[path.stem for path in SHIPPED])
+def test_each_shipped_scenario_round_trips(path, tmp_path):
+    original = load_scenario(path)
+    copy_with_its_bases(path, tmp_path)
+    dumped = tmp_path / path.name
+    dumped.write_text(dump_scenario(original), encoding="utf-8")
+    assert load_scenario(dumped) == original
+
+
+def test_a_shipped_counterfactual_is_written_with_its_own_events_only(tmp_path):
+    path = ROOT / "scenarios" / "what-if-hamas-accepts-extension.yaml"
+    scenario = load_scenario(path)
+    data = scenario_data(scenario)
+    assert data["extends"] == "gaza-2025.yaml"
+    assert data["diverge_at"] == "hamas_wants_phase_two_talks"
+    assert [entry["id"] for entry in data["events"]] == [e.id for e in scenario.own_events]
+    assert "model" not in data  # its model is its base's
+
+
+# --- the round trip fails when the writer leaves a field out ----------------------------------
+
+BASE = """\
+scenario: rich_base
+title: "A base with every field (hypothetical, for tests)"
+description: Every field the writer writes, once.
+model: gaza_truce
+sources:
+  wire:
+    publisher: Example Wire
+    title: A report
+    date: 2023-10-08
+    url: https://example.org/report
+    reliability: B
+    credibility: 2
+  other: {publisher: Other Wire, title: Another report}
+start:
+  phase: war
+  date: 2023-10-06
+  ledger: {rocket_fire: true}
+events:
+  - id: seized
+    date: 2023-10-07
+    event: hostages_seized
+    params:
+      count:
+        best: 10
+        low: 8
+        high: 12
+        values:
+          - {source: wire, by: the ministry, value: 10}
+          - {source: other, value: 12}
+        derived: Two counts.
+    actor: palestinian_militants
+    claims:
+      - {by: the ministry, source: wire, stance: disputed, says: Ten were seized.}
+    derived: From the two reports.
+    codes: {cameo: '181', plover: {event: ASSAULT, mode: [abduct, hypothetical], context: military}}
+    note: A teaching note.
+  - id: engaged
+    date: 2023-10-07/2023-11-01
+    event: mediators_engage
+    actor: qatar
+  - id: talks
+    date: 2023-11~
+    event: talks_open
+expect:
+  phase: mediated_talks
+  ledger: {hostages_held_alive: 10}
+  holds: [hostages_seized == 10]
+"""
+
+COUNTERFACTUAL = """\
+scenario: rich_counterfactual
+title: A counterfactual with every field (hypothetical, for tests)
+extends: base.yaml
+diverge_at: talks
+rationale: Why ask it.
+overrides:
+  guards: {talks_stall.positions_differ: "True"}
+  events: {talks_stall: {from: [phase_one, war], to: stalled_talks}}
+sources:
+  own: {publisher: Own Wire, title: Own report, reliability: C}
+start:
+  phase: war
+  date: 2023-10-05
+  ledger: {strikes_ongoing: true}
+events:
+  - id: stall
+    date: 2023-12-01
+    event: talks_stall
+    claims: [{by: a mediator, source: own}]
+expect: {phase: stalled_talks}
+"""
+
+
+def set_path(data: Any, path: tuple[Any, ...], change: Callable[[Any, Any], None]) -> None:
+    for key in path[:-1]:
+        data = data[key]
+    change(data, path[-1])
+
+
+def drop(*path: Any) -> Callable[[dict[str, Any]], None]:
+    return lambda data: set_path(data, path, lambda parent, key: parent.pop(key))
+
+
+def best_only(data: dict[str, Any]) -> None:
+    params = data["events"][0]["params"]
+    params["count"] = params["count"]["best"]
+
+
+# Each leaves out of the written data one field the scenario has, as a writer that forgot it would.
+LEFT_OUT = {
+    "description": ("base", drop("description")),
+    "source url": ("base", drop("sources", "wire", "url")),
+    "source reliability": ("base", drop("sources", "wire", "reliability")),
+    "source credibility": ("base", drop("sources", "wire", "credibility")),
+    "a source": ("base", drop("sources", "other")),
+    "start date": ("base", drop("start", "date")),
+    "start ledger": ("base", drop("start", "ledger")),
+    "event date": ("base", drop("events", 2, "date")),
+    "figure (written as its best)": ("base", best_only),
+    "figure low": ("base", drop("events", 0, "params", "count", "low")),
+    "figure values": ("base", drop("events", 0, "params", "count", "values")),
+    "figure value's by": ("base", drop("events", 0, "params", "count", "values", 0, "by")),
+    "figure derived": ("base", drop("events", 0, "params", "count", "derived")),
+    "actor": ("base", drop("events", 0, "actor")),
+    "claim stance": ("base", drop("events", 0, "claims", 0, "stance")),
+    "claim says": ("base", drop("events", 0, "claims", 0, "says")),
+    "event derived": ("base", drop("events", 0, "derived")),
+    "CAMEO code": ("base", drop("events", 0, "codes", "cameo")),
+    "PLOVER mode": ("base", drop("events", 0, "codes", "plover", "mode")),
+    "PLOVER context": ("base", drop("events", 0, "codes", "plover", "context")),
+    "note": ("base", drop("events", 0, "note")),
+    "expected phase": ("base", drop("expect", "phase")),
+    "expected ledger": ("base", drop("expect", "ledger")),
+    "expected holds": ("base", drop("expect", "holds")),
+    "diverge_at": ("counterfactual", drop("diverge_at")),
+    "rationale": ("counterfactual", drop("rationale")),
+    "guard override": ("counterfactual", drop("overrides", "guards")),
+    "event override": ("counterfactual", drop("overrides", "events", "talks_stall", "to")),
+    "own source": ("counterfactual", drop("sources", "own")),
+    "own start phase": ("counterfactual", drop("start", "phase")),
+    "own start date": ("counterfactual", drop("start", "date")),
+    "own start ledger": ("counterfactual", drop("start", "ledger")),
+    "own event": ("counterfactual", drop("events", 0)),
+    "extends": ("counterfactual", drop("extends")),
+}
+
+
+@pytest.fixture(scope="module")
+def rich(tmp_path_factory) -> dict[str, Scenario]:
+    folder = tmp_path_factory.mktemp("rich")
+    (folder / "base.yaml").write_text(BASE, encoding="utf-8")
+    (folder / "counterfactual.yaml").write_text(COUNTERFACTUAL, encoding="utf-8")
+    return {
+        "base": load_scenario(folder / "base.yaml"),
+        "counterfactual": load_scenario(folder / "counterfactual.yaml"),
+    }
+
+
+def reloads_equal(data: dict[str, Any], original: Scenario, folder: Path) -> bool:
+    """Whether `data`, written next to the base of the rich counterfactual, loads as `original`."""
+    (folder / "base.yaml").write_text(BASE, encoding="utf-8")
+    path = folder / "dumped.yaml"
+    path.write_text(dump_data(data), encoding="utf-8")
+    try:
+        return load_scenario(path) == original
+    except FileError:
+        return False
+
+
+@pytest.mark.parametrize("which", ["base", "counterfactual"])
+def test_the_rich_scenarios_round_trip(rich, which, tmp_path):
+    assert reloads_equal(scenario_data(rich[which]), rich[which], tmp_path)
+
+
+def test_a_counterfactual_of_a_counterfactual_round_trips(tmp_path):
+    (tmp_path / "base.yaml").write_text(BASE, encoding="utf-8")
+    (tmp_path / "counterfactual.yaml").write_text(COUNTERFACTUAL, encoding="utf-8")
+    second = COUNTERFACTUAL.replace("extends: base.yaml", "extends: counterfactual.yaml")
+    second = second.replace("diverge_at: talks", "diverge_at: stall").replace(
+        "id: stall", "id: again"
+    )
+    (tmp_path / "second.yaml").write_text(second, encoding="utf-8")
+    original = load_scenario(tmp_path / "second.yaml")
+    assert original.inherited == 2
+    assert reloads_equal(scenario_data(original), original, tmp_path)
+
+
+@pytest.mark.parametrize("field", LEFT_OUT, ids=list(LEFT_OUT))
+def test_the_round_trip_fails_when_a_field_is_left_out(rich, field, tmp_path):
+    which, leave_out = LEFT_OUT[field]
+    data = scenario_data(rich[which])
+    leave_out(data)
+    assert not reloads_equal(data, rich[which], tmp_path)
+
+
+def without_codes(scenario: Scenario) -> dict[str, Any]:
+    data = scenario_data(scenario)
+    for entry in data["events"]:
+        entry.pop("codes", None)
+    return data
+
+
+def without_own_start(scenario: Scenario) -> dict[str, Any]:
+    data = scenario_data(scenario)
+    if "extends" in data:
+        data.pop("start", None)
+    return data
+
+
+@LARGE_EXAMPLE_REPR
+def test_the_generated_round_trip_finds_a_writer_that_drops_codes(monkeypatch):
+    monkeypatch.setattr(writer, "scenario_data", without_codes)
+
+    @FIND_FAILURE
+    @given(scenarios(MODEL, "gaza_truce"))
+    def round_trip(scenario):
+        assert load_text(dump_scenario(scenario)) == scenario
+
+    with pytest.raises(AssertionError):
+        round_trip()
+
+
+@LARGE_EXAMPLE_REPR
+def test_the_generated_round_trip_finds_a_writer_that_drops_a_counterfactual_start(monkeypatch):
+    monkeypatch.setattr(writer, "scenario_data", without_own_start)
+
+    @FIND_FAILURE
+    @given(counterfactual_scenarios(MODEL, "gaza_truce"))
+    def round_trip(pair):
+        base, counterfactual = pair
+        if counterfactual.own_start is not None:
+            assert round_trip_counterfactual(base, counterfactual) == counterfactual
+
+    with pytest.raises(AssertionError):
+        round_trip()
+
+
+# --- strings from input stay strings ----------------------------------------------------------
+
+HOSTILE_TITLES = [
+    "A title\nmodel: evil_model",
+    "A title\nevents: []",
+    "# not a comment",
+    "- not an item",
+    "&anchor A title",
+    "*alias",
+    "!!python/object:os.system 'echo'",
+    "A title\u2028model: evil_model",
+    "A title\u2029\x85next line",
+    "key: value",
+    "'single' and \"double\" quotes\\",
+    "true",
+    "null",
+    "  surrounded by spaces  ",
+    "",
+]
+# The skeleton's tests load two files each: a few titles are enough there.
+SKELETON_TITLES = [HOSTILE_TITLES[n] for n in (0, 2, 3, 4, 6, 7)]
+
+
+@pytest.fixture(scope="module")
+def small() -> Scenario:
+    return load_text(BASE)
+
+
+@pytest.mark.parametrize("title", HOSTILE_TITLES, ids=[repr(t) for t in HOSTILE_TITLES])
+def test_a_hostile_title_stays_the_title(small, title):
+    scenario = dataclasses.replace(small, title=title)
+    text = dump_scenario(scenario)
+    document = parse_document(text.encode(), "dumped.yaml")
+    assert set(document.data) == set(scenario_data(small))
+    assert document.data["title"] == title
+    assert load_text(text) == scenario
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["found by a test\nmodel: evil_model", "a\u2028model: evil_model", "a \x01 control\x85\x00"],
+    ids=["newline", "line separator", "control characters"],
+)
+def test_a_hostile_header_stays_comments(small, header):
+    text = dump_scenario(small, header=header)
+    assert load_text(text) == small
+    assert all(line.startswith("#") for line in text.splitlines()[: len(header.splitlines())])
+
+
+# --- the skeleton of a counterfactual ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("title", SKELETON_TITLES, ids=[repr(t) for t in SKELETON_TITLES])
+def test_the_skeleton_of_a_base_with_a_hostile_title_loads_without_injected_keys(
+    small, title, tmp_path
+):
+    base = dataclasses.replace(small, title=title)
+    (tmp_path / "base.yaml").write_text(dump_scenario(base), encoding="utf-8")
+    written = tmp_path / "counterfactual.yaml"
+    text = counterfactual_skeleton(
+        load_scenario(tmp_path / "base.yaml"), "base.yaml", "talks", written
+    )
+    written.write_text(text, encoding="utf-8")
+    data = parse_document(text.encode(), str(written)).data
+    assert list(data) == [
+        "scenario",
+        "title",
+        "extends",
+        "diverge_at",
+        "rationale",
+        "sources",
+        "events",
+    ]
+    assert f"# A counterfactual of {writer.quoted(title)}.\n" in text
+    loaded = load_scenario(written)
+    assert (loaded.extends, loaded.diverge_at, loaded.inherited) == ("base.yaml", "talks", 2)
+
+
+def test_the_skeleton_quotes_a_hostile_base_reference(small, tmp_path):
+    reference = "base.yaml\nmodel: evil_model\n# "
+    text = counterfactual_skeleton(small, reference, "talks", tmp_path / "counterfactual.yaml")
+    data = parse_document(text.encode(), "counterfactual.yaml").data
+    assert data["extends"] == reference
+    assert "model" not in data
+
+
+def test_the_skeleton_of_an_ordinary_base_leaves_names_and_paths_plain(small, tmp_path):
+    text = counterfactual_skeleton(small, "base.yaml", "talks", tmp_path / "counterfactual.yaml")
+    assert "\nextends: base.yaml\n" in text
+    assert "\ndiverge_at: talks\n" in text
+    assert "\nscenario: rich_base_what_if\n" in text
+    assert "before 'talks' and continues" in text
