@@ -95,7 +95,8 @@ class Type:
     def __str__(self) -> str:
         if self.kind == "enum" and self.values is not None:
             return "one of " + ", ".join(repr(v) for v in sorted(self.values))
-        return {"int": "a whole number", "bool": "true or false", "enum": "one of a set of names"}[self.kind]
+        names = {"int": "a whole number", "bool": "true or false", "enum": "one of a set of names"}
+        return names[self.kind]
 
     def accepts(self, value: object) -> bool:
         """Whether a Python value belongs to this type."""
