@@ -12,6 +12,7 @@ import re
 import signal
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -27,6 +28,13 @@ from negotiation.scenarios.dates import DateError, parse_date
 from negotiation.scenarios.load import load_scenario
 from negotiation.semantics.machine import Machine
 from negotiation.semantics.outcomes import Broken, Rule
+from negotiation.semantics.search import (
+    MAX_PARAM_SETS,
+    SEARCH_BUDGET,
+    candidate_params,
+    reachable,
+    shortest_breaking_history,
+)
 
 ROOT = Path(__file__).parent.parent
 EXAMPLE_MODEL = ROOT / "docs" / "examples" / "ceasefire-model.yaml"
@@ -416,3 +424,92 @@ def test_sensitivity_under_its_budget_skips_nothing(tmp_path: Path) -> None:
     assert (len(result.variants), result.skipped) == (3 * 3, 0)
     text = CliRunner().invoke(cli, ["run", str(tmp_path / "many-figures.yaml"), "--sensitivity"])
     assert "not replayed" not in text.stdout
+
+
+WIDE_MODEL = """\
+model: wide
+title: Wide
+parties: {a: {title: A, role: mediator}}
+variables: {total: {type: int, min: 0, max: 1000000, initial: 0}}
+phases: {open: {title: Open}, done: {title: Done, final: true}}
+initial: open
+events:
+  pick:
+    from: [open]
+    params: {PARAMS}
+    guards:
+      - {name: small, when: a + b + c + d + e + f <= 1000000, reason: the total is bounded}
+    effects: {total: a + b + c + d + e + f}
+  close:
+    from: [open]
+    to: done
+    guards:
+      - {name: exact, when: total == 123457, reason: only an exact total closes}
+properties:
+  - name: can_always_close
+    stays_reachable: phase == 'done'
+    within: 3
+""".replace(
+    "PARAMS", ", ".join(f"{name}: {{type: int, min: 0, max: 1000000}}" for name in "abcdef")
+)
+
+
+def _wide(tmp_path: Path) -> Path:
+    path = tmp_path / "wide-model.yaml"
+    path.write_text(WIDE_MODEL)
+    return path
+
+
+def test_candidate_params_of_six_wide_ints_are_capped_and_not_exhaustive(tmp_path: Path) -> None:
+    model = load_model(str(_wide(tmp_path)))
+    choices = candidate_params(model.events["pick"], model.initial_ledger())
+    sets = list(choices.sets)
+    assert 0 < len(sets) <= MAX_PARAM_SETS
+    assert not choices.exhaustive
+    assert {s["a"] for s in sets} >= {0, 999_999, 1_000_000}  # every value of `a` is tried
+
+
+def test_search_counts_attempts_and_answers_undecided(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = load_model(str(_wide(tmp_path)))
+    attempts = []
+    attempt = Machine.attempt
+
+    def counted(self: Machine, *arguments: Any, **keywords: Any) -> Any:
+        attempts.append(1)
+        return attempt(self, *arguments, **keywords)
+
+    monkeypatch.setattr(Machine, "attempt", counted)
+    prop = model.properties[0]
+    assert prop.condition is not None
+    start = Machine(model).state
+    assert reachable(model, start, prop.condition, 5) is None  # values were chosen: undecided
+    assert len(attempts) <= SEARCH_BUDGET
+    attempts.clear()
+    assert shortest_breaking_history(model, Rule("bounds", "total"), 5, budget=1000) is None
+    assert len(attempts) <= 1000
+
+
+def test_stays_reachable_over_six_wide_ints_is_checked_and_replayed(tmp_path: Path) -> None:
+    path = _wide(tmp_path)
+    result = CliRunner().invoke(cli, ["check", "--properties", str(path), "--examples", "20"])
+    output = result.stdout + result.stderr
+    assert "Traceback" not in output
+    assert result.exit_code == 0, output  # undecided is never reported as broken
+    assert "can_always_close" in result.stdout
+    scenario_path = tmp_path / "wide-scenario.yaml"
+    scenario_path.write_text(
+        "scenario: wide_example\ntitle: Wide\nmodel: wide-model.yaml\n"
+        "sources: {s: {publisher: P, title: T, date: 2024-05-01}}\nevents:\n"
+        + "".join(
+            f"  - {{id: p{i}, date: 2024-04-01, event: pick, claims: [{{by: P, source: s}}],\n"
+            f"     params: {{a: {i}, b: 1, c: 2, d: 3, e: 4, f: 5}}}}\n"
+            for i in range(5)
+        )
+    )
+    replayed = CliRunner().invoke(cli, ["run", str(scenario_path)])
+    output = replayed.stdout + replayed.stderr
+    assert "Traceback" not in output
+    assert replayed.exit_code == 0, output
+    assert "can_always_close" not in output  # not reported broken on an undecided search

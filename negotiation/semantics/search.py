@@ -4,8 +4,11 @@ history that breaks a rule. The seed of exploration; every step is judged by the
 An event's parameters are tried at a few values each (`candidate_params`): enums and bools at
 every value, ints at every value when their range is small, else at their bounds, their default,
 the numbers the event's guards compare with and their neighbours, and the ledger's whole numbers
-within bounds. A search that had to choose among values, or that ran out of its budget, cannot
-say "unreachable": it answers None, undecided, never a wrong verdict.
+within bounds. At most MAX_PARAM_SETS combinations of those values are tried per event (six int
+parameters of a few values each would be tens of thousands). A search counts its attempts (events
+tried, whatever their outcome) against SEARCH_BUDGET. A search that had to choose among values,
+or that ran out of its budget, cannot say "unreachable": it answers None, undecided, never a wrong
+verdict.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from negotiation.semantics.history import judge_property
 from negotiation.semantics.machine import Machine
 from negotiation.semantics.outcomes import Applied, Broken, Rule, State
 
-SEARCH_BUDGET = 20_000  # distinct states a search may visit
+SEARCH_BUDGET = 20_000  # attempts (events tried) a search may make, and distinct states it keeps
+MAX_PARAM_SETS = 256  # parameter combinations tried per event; past it, choices are not exhaustive
 SMALL_RANGE = 16  # an int parameter with at most this many values is tried at every one
 Fired = tuple[str, dict[str, Value]]
 
@@ -44,10 +48,38 @@ def candidate_params(event: Event, ledger: Mapping[str, Any]) -> Choices:
         choices.append(values)
         exhaustive = exhaustive and complete
     names = list(event.params)
+    total = 1
+    for values in choices:
+        total = min(total * len(values), MAX_PARAM_SETS + 1)
+    if total > MAX_PARAM_SETS:
+        exhaustive = False
     sets = tuple(
-        dict(zip(names, combination, strict=True)) for combination in itertools.product(*choices)
+        dict(zip(names, combination, strict=True))
+        for combination in (
+            itertools.islice(_combinations(choices), MAX_PARAM_SETS)
+            if total > MAX_PARAM_SETS
+            else itertools.product(*choices)
+        )
     )
     return Choices(sets, exhaustive)
+
+
+def _combinations(choices: list[tuple[Value, ...]]) -> Iterator[tuple[Value, ...]]:
+    """The product of `choices`, lazily, each candidate value of each parameter first (the others
+    at their first value), so a capped prefix still tries every value once."""
+    if any(not values for values in choices):
+        return
+    first = tuple(values[0] for values in choices)
+    given: set[tuple[Value, ...]] = set()
+    for index, values in enumerate(choices):
+        for value in values:
+            combination = (*first[:index], value, *first[index + 1 :])
+            if combination not in given:
+                given.add(combination)
+                yield combination
+    for combination in itertools.product(*choices):
+        if combination not in given:
+            yield combination
 
 
 def _param_values(
@@ -93,15 +125,19 @@ def reachable(
     events = sorted(model.events.values(), key=lambda e: e.to is None)
     explored: dict[tuple[Any, ...], int] = {}
     certain = True
+    attempts = 0
 
     def search(state: State, remaining: int) -> bool | None:
-        nonlocal certain
+        nonlocal certain, attempts
         for event in events:
             if state.phase not in event.from_phases:
                 continue
             choices = candidate_params(event, state.ledger)
             certain = certain and choices.exhaustive
             for values in choices.sets:
+                attempts += 1
+                if attempts > SEARCH_BUDGET:
+                    return None
                 machine.load(state)
                 outcome = machine.attempt(event.name, values)
                 if not isinstance(outcome, Applied):
@@ -133,7 +169,8 @@ def shortest_breaking_history(
     model: Model, rule: Rule, longest: int, budget: int = SEARCH_BUDGET
 ) -> list[Fired] | None:
     """A shortest history from the model's start (at most `longest` events) that breaks
-    `rule`, found breadth-first within `budget` distinct states; None if none was found."""
+    `rule`, found breadth-first within `budget` attempts (events tried) and as many distinct
+    states; None if none was found."""
     prop = next((p for p in model.properties if Rule("property", p.name) == rule), None)
     if prop is not None and prop.kind == "stays_reachable":
         return None  # each state would need a search of its own
@@ -143,10 +180,12 @@ def shortest_breaking_history(
         (start, (), ("start",), (start,))
     ]
     seen = {start.key()}
+    attempts = [0]
     for _ in range(longest):
         following = []
         for state, fired, names, states in layer:
-            for step, after, outcome in _expansions(model, machine, state, fired):
+            expansions = _expansions(model, machine, state, fired, attempts, budget)
+            for step, after, outcome in expansions:
                 if isinstance(outcome, Broken):
                     if outcome.rule == rule:
                         return list(step)
@@ -160,17 +199,29 @@ def shortest_breaking_history(
                     following.append((after, step, events, path))
                     if len(seen) > budget:
                         return None
+            if attempts[0] >= budget:
+                return None  # out of attempts: undecided, not "no such history"
         layer = following
     return None
 
 
 def _expansions(
-    model: Model, machine: Machine, state: State, fired: tuple[Fired, ...]
+    model: Model,
+    machine: Machine,
+    state: State,
+    fired: tuple[Fired, ...],
+    attempts: list[int],
+    budget: int,
 ) -> Iterator[tuple[tuple[Fired, ...], State, Applied | Broken]]:
+    """Each event tried from `state`; `attempts[0]` counts the tries, refused ones included, and
+    no try is made past `budget`."""
     for event in model.events.values():
         if state.phase not in event.from_phases:
             continue
         for values in candidate_params(event, state.ledger).sets:
+            if attempts[0] >= budget:
+                return
+            attempts[0] += 1
             machine.load(state)
             outcome = machine.attempt(event.name, values)
             if isinstance(outcome, Applied | Broken):
