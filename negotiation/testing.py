@@ -56,7 +56,9 @@ from negotiation.semantics.search import Fired
 def events(model: Model, phase: str | None = None) -> st.SearchStrategy[Fired]:
     """An event of `model` with valid parameters; with `phase`, only events that may fire there."""
     names = [
-        name for name, event in model.events.items() if phase is None or phase in event.from_phases
+        name
+        for name, event in model.events.items()
+        if phase is None or event.allows(model.configuration(phase))
     ]
     if not names:
         return st.nothing()
@@ -81,7 +83,7 @@ def applicable_sequences(draw: Any, model: Model, max_size: int = 20) -> list[Fi
     machine = Machine(model)
     fired: list[Fired] = []
     for _ in range(draw(st.integers(min_value=0, max_value=max_size))):
-        candidates = [n for n, e in model.events.items() if machine.phase in e.from_phases]
+        candidates = [n for n, e in model.events.items() if e.allows(machine.phases)]
         if not candidates:
             break
         name = draw(st.sampled_from(candidates))
@@ -253,7 +255,7 @@ def _entries(
     claim = st.builds(Claim, awkward_text(2), st.sampled_from(source_ids), _STANCES, prose())
     entries: list[ScenarioEvent] = []
     for _ in range(draw(st.integers(min_value=0, max_value=max_events))):
-        candidates = [n for n, e in model.events.items() if machine.phase in e.from_phases]
+        candidates = [n for n, e in model.events.items() if e.allows(machine.phases)]
         if not candidates:
             break
         name = draw(st.sampled_from(candidates))
@@ -289,21 +291,27 @@ def _entries(
 
 
 def _start(
-    draw: Any, model: Model, phase: str, ledger: Mapping[str, Value]
-) -> tuple[str, dict[str, Value]]:
-    """Changes to a starting `ledger`, and `phase` or another phase, that keep the model's rules
-    (no changes and `phase` if no phase would)."""
+    draw: Any, model: Model, phases: Mapping[str, str], ledger: Mapping[str, Value]
+) -> tuple[dict[str, str], dict[str, Value]]:
+    """Changes to a starting `ledger`, and `phases` or phases that differ in one region, that
+    keep the model's rules (no changes and `phases` if none would)."""
     names = draw(st.lists(st.sampled_from(sorted(model.variables)), max_size=3, unique=True))
     variables = [model.variables[name] for name in names]
     changes = {
         v.name: draw(param_values(Param(v.name, v.type, min=v.min, max=v.max))) for v in variables
     }
-    phases = [p for p in model.phases if check_state(model, p, {**ledger, **changes}) is None]
-    if not phases:
-        return phase, {}
-    if phase in phases and draw(st.booleans()):
-        return phase, changes
-    return draw(st.sampled_from(phases)), changes
+    candidates = [{**phases, model.phases[p].region: p} for p in model.phases]
+    valid = [c for c in candidates if check_state(model, c, {**ledger, **changes}) is None]
+    if not valid:
+        return dict(phases), {}
+    if dict(phases) in valid and draw(st.booleans()):
+        return dict(phases), changes
+    return draw(st.sampled_from(valid)), changes
+
+
+def _given_phases(model: Model, given: str | list[str] | None) -> dict[str, str]:
+    names = [] if given is None else [given] if isinstance(given, str) else given
+    return {model.phases[name].region: name for name in names}
 
 
 def _expectation(draw: Any, model: Model, machine: Machine) -> Expectation | None:
@@ -314,7 +322,7 @@ def _expectation(draw: Any, model: Model, machine: Machine) -> Expectation | Non
     names = st.lists(st.sampled_from(sorted(ledger)), max_size=3, unique=True)
     holds = [_holds(name, ledger[name], model) for name in draw(names)]
     return Expectation(
-        draw(st.none() | st.just(machine.phase)),
+        draw(st.just(()) | st.just(tuple(machine.phases.values()))),
         {name: ledger[name] for name in draw(names)},
         tuple(holds),
     )
@@ -350,7 +358,7 @@ def scenarios(draw: Any, model: Model, model_reference: str, max_events: int = 1
         description=draw(awkward_text()),
         model=model,
         sources=bibliography,
-        start_phase=phase,
+        start_phases=phase,
         start_date=start_date,
         start_ledger=ledger,
         events=tuple(entries),
@@ -403,16 +411,18 @@ def counterfactual_scenarios(
     )
     own_start = None
     if draw(st.booleans()):
-        phase, changes = _start(draw, model, base.start_phase, base.start_ledger)
+        phase, changes = _start(draw, model, base.start_phases, base.start_ledger)
         given: dict[str, Any] = {"ledger": changes}
-        if phase != base.start_phase or draw(st.booleans()):
-            given["phase"] = phase
+        moved = [p for r, p in phase.items() if base.start_phases[r] != p]
+        if moved or draw(st.booleans()):
+            every = list(phase.values())
+            given["phase"] = moved[0] if len(moved) == 1 else every[0] if len(every) == 1 else every
         date = draw(st.none() | dates(draw(_DAYS)))
         if date is not None:
             given["date"] = date.text
         own_start = StartSpec.model_validate(given)
     start = own_start or StartSpec()
-    phase = start.phase or base.start_phase
+    phase = model.configuration({**base.start_phases, **_given_phases(model, start.phase)})
     ledger = {**base.start_ledger, **start.ledger}
     machine = Machine(changed_model, phase, ledger)
     for entry in kept:
@@ -430,7 +440,7 @@ def counterfactual_scenarios(
         description=draw(awkward_text()),
         model=changed_model,
         sources=bibliography,
-        start_phase=phase,
+        start_phases=phase,
         start_date=_parse_date(start.date) if start.date else base.start_date,
         start_ledger=ledger,
         events=(*kept, *own),
@@ -471,11 +481,12 @@ def rule_based_machine(model: Model) -> type[RuleBasedStateMachine]:
         return rule(values=params(event))(fire)
 
     def phase_declared(self: Any) -> None:
-        assert self.machine.phase in model.phases, f"undeclared phase {self.machine.phase!r}"
+        for region, phase in self.machine.phases.items():
+            assert model.phases[phase].region == region, f"undeclared phase {phase!r}"
 
     def invariants_hold(self: Any) -> None:
         state = self.machine.state
-        broken = check_state(model, state.phase, state.ledger)
+        broken = check_state(model, state.phases, state.ledger)
         if broken is not None:
             raise RuleViolation(broken)
 

@@ -17,6 +17,8 @@ ROOT = Path(__file__).parent.parent
 GOLDEN = Path(__file__).parent / "golden"
 
 CASES = {
+    # a model with one region, in the first format: its replay must read as it always did
+    "run-example-ceasefire.txt": ["run", "docs/examples/ceasefire-scenario.yaml"],
     "run-gaza-2025.txt": ["run", "scenarios/gaza-2025.yaml"],
     "run-gaza-2025.json": ["run", "scenarios/gaza-2025.yaml", "--format", "json"],
     "run-what-if-doha-talks-succeed.txt": ["run", "scenarios/what-if-doha-talks-succeed.yaml"],

@@ -60,14 +60,23 @@ def test_each_guard_is_judged_once_when_an_event_is_refused() -> None:
 
 def test_transitions_holds_the_phase_but_has_no_conditions() -> None:
     machine = Machine(GAZA)
+    machine.fire("mediators_engage")
+    machine.fire("talks_open")
+    assert machine.phase == "mediated_talks"
     transitions = [
         transition
-        for event in machine._machine.events.values()
+        for region in machine._machines.values()
+        for event in region.events.values()
         for group in event.transitions.values()
         for transition in group
     ]
     assert transitions
     assert all(not t.conditions for t in transitions)
+
+
+def test_building_a_machine_adds_no_transition_until_one_is_used() -> None:
+    machine = Machine(GAZA)
+    assert all(not region.events for region in machine._machines.values())
 
 
 def test_refused_outcome_names_every_guard_that_refused() -> None:
@@ -116,7 +125,7 @@ def test_a_broken_property_is_a_violation_and_expectations_say_the_truth(tmp_pat
     report = falsify(model, examples=200)
     assert report.failure is not None and report.failure.rule.kind == "property"
     scenario_text = counterexample_scenario(model, "model.yaml", report)
-    scenario_text += "expect:\n  phase: " + model.initial + "\n"
+    scenario_text += "expect:\n  phase: " + model.regions["phase"].initial + "\n"
     (tmp_path / "history.yaml").write_text(scenario_text, encoding="utf-8")
 
     trace = replay(load_scenario(tmp_path / "history.yaml"))

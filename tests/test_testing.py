@@ -85,9 +85,9 @@ GENERATED: dict[str, Callable[[Scenario], bool]] = {
     "approximate or uncertain dates": lambda s: any(t[-1] in "~?%" for t in date_texts(s)),
     "a month or a year": lambda s: any(len(t.rstrip("?")) in (4, 7) for t in date_texts(s)),
     "a start date": lambda s: s.start_date is not None,
-    "a start phase other than the initial": lambda s: s.start_phase != MODEL.initial,
+    "a start phase other than the initial": lambda s: s.start_phases != MODEL.initial,
     "changed starting values": lambda s: s.start_ledger != MODEL.initial_ledger(),
-    "an expected phase": lambda s: bool(s.expect and s.expect.phase),
+    "an expected phase": lambda s: bool(s.expect and s.expect.phases),
     "expected values": lambda s: bool(s.expect and s.expect.ledger),
     "expected holds": lambda s: bool(s.expect and s.expect.holds),
 }

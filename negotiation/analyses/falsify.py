@@ -141,7 +141,8 @@ def falsify(
         machine.load(initial)
         history: list[Fired] = []
         for _ in range(data.draw(st.integers(min_value=1, max_value=steps))):
-            names = [n for n, e in model.events.items() if machine.phase in e.from_phases]
+            phases = machine.phases
+            names = [n for n, e in model.events.items() if e.allows(phases)]
             if not names:
                 break
             name = data.draw(st.sampled_from(names))
@@ -211,7 +212,7 @@ def counterexample_scenario(
         ),
         model=model,
         sources={},
-        start_phase=model.initial,
+        start_phases=model.initial,
         start_date=None,
         start_ledger=model.initial_ledger(),
         events=events,

@@ -25,47 +25,62 @@ class Finding:
 
 
 def lint_model(model: Model) -> list[Finding]:
-    """Unreachable phases, events that can never fire, and dead ends that are not final."""
-    # Indexes built once, so every check below is linear in the size of the file (issue 8: a
-    # model of 2,000 phases and 2,000 events was cubic). Events are grouped by their `from`
-    # phases (every `from: any` event shares one group), so a phase indexes groups, not events.
-    groups: dict[tuple[str, ...], list[str]] = {}
+    """Unreachable phases, events that can never fire, and dead ends that are not final.
+
+    Region by region: a phase is reachable if it is its region's initial phase or some event
+    that can fire leads to it; an event can fire once every region it names can reach one of the
+    phases it names. Guards are not judged. Linear in the size of the file: events with the
+    same `from` (every `from: any` event, say) share one entry of the indexes.
+    """
+    groups: dict[tuple[tuple[str, frozenset[str]], ...], list[str]] = {}
     for event in model.events.values():
-        if event.to is not None:
-            groups.setdefault(event.from_phases, []).append(event.to)
-    targets_of = list(groups.values())
-    by_phase: dict[str, list[int]] = {}
-    leaves_phase: set[str] = set()
-    for group, (sources, targets) in enumerate(groups.items()):
-        for source in sources:
-            by_phase.setdefault(source, []).append(group)
-        distinct = set(targets)
-        # A phase has a way out if some event from it leads to another phase.
-        leaves_phase.update(sources if len(distinct) > 1 else set(sources) - distinct)
-    reachable = {model.initial}
+        key = tuple(sorted(event.requires.items()))
+        groups.setdefault(key, []).append(event.name)
+    keys = list(groups)
+    waiting = [len(key) for key in keys]  # regions not yet able to be in a required phase
+    needed_by: dict[str, list[tuple[int, str]]] = {}  # phase -> (group, region) it satisfies
+    for index, key in enumerate(keys):
+        for region, phases in key:
+            for phase in phases:
+                needed_by.setdefault(phase, []).append((index, region))
+    reachable = {region.initial for region in model.regions.values()}
+    satisfied: set[tuple[int, str]] = set()
     fired: set[int] = set()
-    frontier = [model.initial]
-    while frontier:
-        current = frontier.pop()
-        for group in by_phase.get(current, ()):
-            if group in fired:
-                continue
-            fired.add(group)
-            for target in targets_of[group]:
+    frontier = list(reachable)
+    ready = [index for index, count in enumerate(waiting) if count == 0]
+
+    def fire(index: int) -> None:
+        fired.add(index)
+        for name in groups[keys[index]]:
+            for target in model.events[name].to:
                 if target not in reachable:
                     reachable.add(target)
                     frontier.append(target)
+
+    for index in ready:
+        fire(index)
+    while frontier:
+        reached = frontier.pop()
+        for index, region in needed_by.get(reached, ()):
+            if (index, region) in satisfied:
+                continue
+            satisfied.add((index, region))
+            waiting[index] -= 1
+            if waiting[index] == 0 and index not in fired:
+                fire(index)
     findings = []
-    for name, phase in model.phases.items():
+    leaving = _phases_with_a_way_out(model)
+    for name, declared in model.phases.items():
         if name not in reachable:
+            start = model.regions[declared.region].initial
             findings.append(
                 Finding(
                     "phases",
                     name,
-                    f"phase '{name}' can never be reached from the initial phase '{model.initial}'",
+                    f"phase '{name}' can never be reached from the initial phase '{start}'",
                 )
             )
-        if not phase.final and name not in leaves_phase:
+        if not declared.final and name not in leaving:
             findings.append(
                 Finding(
                     "phases",
@@ -74,8 +89,10 @@ def lint_model(model: Model) -> list[Finding]:
                     "marked final: is an event missing, or should it be final?",
                 )
             )
-    for name, event in model.events.items():
-        if reachable.isdisjoint(event.from_phases):
+    for index, key in enumerate(keys):
+        if index in fired:
+            continue
+        for name in groups[key]:
             findings.append(
                 Finding(
                     "events",
@@ -84,6 +101,24 @@ def lint_model(model: Model) -> list[Finding]:
                 )
             )
     return findings
+
+
+def _phases_with_a_way_out(model: Model) -> set[str]:
+    """The phases some event moves away from (to another phase of the same region)."""
+    # (region, allowed phases or None for any phase of the region) -> targets
+    moves: dict[tuple[str, frozenset[str] | None], set[str]] = {}
+    for event in model.events.values():
+        for target in event.to:
+            region = model.phases[target].region
+            moves.setdefault((region, event.requires.get(region)), set()).add(target)
+    leaving: set[str] = set()
+    for (region, allowed), targets in moves.items():
+        sources = allowed if allowed is not None else model.regions[region].phases
+        if len(targets) > 1:
+            leaving.update(sources)
+        else:
+            leaving.update(set(sources) - targets)
+    return leaving
 
 
 @dataclass(frozen=True)

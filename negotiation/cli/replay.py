@@ -52,8 +52,8 @@ def run(
       negotiation run scenarios/gaza-2025.yaml --format json -o trace.json
       negotiation run scenarios/gaza-2025.yaml --sensitivity
     """
-    from negotiation.scenarios.replay import replay
     from negotiation.scenarios.load import load_scenario
+    from negotiation.scenarios.replay import replay
 
     loaded = load_scenario(scenario)
     if trusted_source is not None:
@@ -112,8 +112,8 @@ def compare(first: str, second: str, output_format: str, output: str | None) -> 
       negotiation compare scenarios/gaza-2025.yaml scenarios/what-if-doha-talks-succeed.yaml
     """
     from negotiation.analyses.compare import compare as diverge
-    from negotiation.scenarios.replay import replay
     from negotiation.scenarios.load import load_scenario
+    from negotiation.scenarios.replay import replay
 
     scenarios = [load_scenario(path) for path in (first, second)]
     traces = [replay(scenario, on_refused="skip") for scenario in scenarios]
@@ -141,7 +141,9 @@ def compare(first: str, second: str, output_format: str, output: str | None) -> 
 @click.option(
     "--output", "-o", required=True, type=click.Path(dir_okay=False), help="The file to write."
 )
-@click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
+@click.option(
+    "--force", is_flag=True, help="Overwrite FILE if it exists, or write the file it links to."
+)
 def new(base: str, at: str, output: str, force: bool) -> None:
     """Start a counterfactual of BASE that diverges at the event EVENT.
 
@@ -156,14 +158,14 @@ def new(base: str, at: str, output: str, force: bool) -> None:
     import os
     from pathlib import Path
 
-    from negotiation.files.output import write_atomic
+    from negotiation.files.output import check_output, write_output
     from negotiation.scenarios.load import load_scenario
     from negotiation.scenarios.writer import counterfactual_skeleton
 
-    if os.path.exists(output) and not force:
-        raise click.UsageError(f"{output} exists; use --force to overwrite it")
+    check_output(output, inputs=[base], overwrite=force, force=force)
     loaded = load_scenario(base)
     folder = os.path.dirname(os.path.abspath(output))
     reference = Path(os.path.relpath(os.path.abspath(base), folder)).as_posix()
-    write_atomic(output, counterfactual_skeleton(loaded, reference, at, Path(output)))
+    text = counterfactual_skeleton(loaded, reference, at, Path(output))
+    write_output(output, text, inputs=[base], overwrite=force, force=force)
     click.echo(f"wrote {output}: a counterfactual of {loaded.name} diverging at '{at}'")

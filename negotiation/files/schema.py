@@ -83,6 +83,23 @@ class PhaseSpec(Spec):
     description: Text = ""
     teaching: Text = Field("", description="a note for instructors and students")
     final: bool = False
+    planned_days: int | None = Field(
+        None, ge=1, le=100_000, description="how long the phase was planned to last, in days"
+    )
+
+
+class RegionSpec(Spec):
+    """One dimension of the process that changes on its own: its phases and where it starts."""
+
+    title: Text
+    description: Text = ""
+    initial: Name
+    phases: dict[Name, PhaseSpec]
+
+
+class DerivedSpec(Spec):
+    value: RuleText = Field(description="a whole-number expression over the variables")
+    description: Text = ""
 
 
 class ParamSpec(Spec):
@@ -129,7 +146,12 @@ class EventSpec(Spec):
     title: Text = ""
     description: Text = ""
     from_: list[Name] | Literal["any"] = Field(alias="from")
-    to: Name | None = None
+    to: Name | list[Name] | None = Field(
+        None, description="a phase, or one phase per region the event moves"
+    )
+    expires: Name | None = Field(
+        None, description="a phase whose planned time this event marks the end of"
+    )
     params: dict[Name, ParamSpec] = {}
     guards: list[GuardSpec] = []
     effects: dict[Name, RuleText] = {}
@@ -168,8 +190,16 @@ class ModelSpec(Spec):
     sources: dict[Name, SourceSpec] = {}
     parties: dict[Name, PartySpec] = {}
     variables: dict[Name, VariableSpec]
-    phases: dict[Name, PhaseSpec]
-    initial: Name
+    derived: dict[Name, DerivedSpec] = Field(
+        {}, description="named whole-number values computed from the variables"
+    )
+    phases: dict[Name, PhaseSpec] = Field(
+        {}, description="the phases of a model with one region (or give `regions`)"
+    )
+    initial: Name | None = Field(None, description="with `phases`: the phase it starts in")
+    regions: dict[Name, RegionSpec] = Field(
+        {}, description="the regions of a statechart, each with its phases"
+    )
     events: dict[Name, EventSpec]
     invariants: list[InvariantSpec] = []
     properties: list[PropertySpec] = []
@@ -214,20 +244,24 @@ class EventEntrySpec(Spec):
 
 
 class StartSpec(Spec):
-    phase: Name | None = None
+    phase: Name | list[Name] | None = Field(
+        default=None, description="the phase to start in, or one phase per region"
+    )
     date: DateText | None = None
     ledger: dict[Name, Any] = {}
 
 
 class ExpectSpec(Spec):
-    phase: Name | None = None
+    phase: Name | list[Name] | None = Field(
+        default=None, description="the phase to end in, or one phase per region"
+    )
     ledger: dict[Name, Any] = {}
     holds: list[RuleText] = Field([], description="expressions that must be true at the end")
 
 
 class EventOverrideSpec(Spec):
     from_: list[Name] | None = Field(None, alias="from")
-    to: Name | None = None
+    to: Name | list[Name] | None = None
 
 
 class OverridesSpec(Spec):

@@ -10,6 +10,7 @@ from negotiation.analyses.compare import Divergence, PhaseSpan
 from negotiation.analyses.sensitivity import MAX_REPLAYS, Sensitivity
 from negotiation.scenarios.scenario import Scenario
 from negotiation.scenarios.trace import Trace, TraceStep, Violation, codes_of
+from negotiation.semantics.judge import derived_values
 from negotiation.semantics.outcomes import Broken, GuardOutcome
 
 
@@ -46,6 +47,7 @@ def trace_data(trace: Trace) -> dict[str, Any]:
         "trusted_source": trace.trusted_source,
         "start": {
             "phase": scenario.start_phase,
+            "phases": dict(scenario.start_phases),
             "date": str(scenario.start_date) if scenario.start_date else None,
             "ledger": dict(scenario.start_ledger),
         },
@@ -60,7 +62,12 @@ def trace_data(trace: Trace) -> dict[str, Any]:
             for sid, s in scenario.sources.items()
         },
         "steps": [step_data(step, scenario) for step in trace.steps],
-        "final": {"phase": trace.final.phase, "ledger": dict(trace.final.ledger)},
+        "final": {
+            "phase": trace.final.phase,
+            "phases": dict(trace.final.phases),
+            "ledger": dict(trace.final.ledger),
+            "derived": derived_values(scenario.model, trace.final.ledger),
+        },
         "expect": {
             "checked": trace.expectations_checked,
             "met": trace.expectations_checked and not trace.expectation_failures,
@@ -98,6 +105,7 @@ def step_data(step: TraceStep, scenario: Scenario) -> dict[str, Any]:
         "outcome": step.outcome.kind,
         "phase_before": step.before.phase,
         "phase_after": step.after.phase,
+        "phases_after": dict(step.after.phases),
         "changes": {
             name: [old, step.after.ledger[name]]
             for name, old in step.before.ledger.items()

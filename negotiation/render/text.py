@@ -17,6 +17,7 @@ from negotiation.rules.model import Model, Value
 from negotiation.scenarios.figures import Figure
 from negotiation.scenarios.scenario import Claim
 from negotiation.scenarios.trace import Trace, TraceStep, codes_of
+from negotiation.semantics.judge import derived_values
 
 WIDTH = 100
 
@@ -107,10 +108,7 @@ def _step(console: Console, trace: Trace, number: int, step: TraceStep) -> None:
     elif broken is not None:
         rows.append(("[red bold]BROKEN[/]", safe(str(broken))))
     else:
-        if step.before.phase == step.after.phase:
-            rows.append(("phase", f"{step.after.phase} (unchanged)"))
-        else:
-            rows.append(("phase", f"{step.before.phase} → [bold]{step.after.phase}[/]"))
+        rows.append(("phase", _phase_change(trace.scenario.model, step)))
         changes = [
             f"{name} {_value(old)} → {_value(step.after.ledger[name])}"
             for name, old in step.before.ledger.items()
@@ -176,11 +174,33 @@ def _claim(trace: Trace, claim: Claim) -> str:
     return f"{who}{stance}: {claim.says}" if claim.says else f"{who}{stance}"
 
 
+def _phase_change(model: Model, step: TraceStep) -> str:
+    """The phase row of an applied step: what moved, region by region."""
+    before, after = step.before.phases, step.after.phases
+    if before == after:
+        return f"{step.after.phase} (unchanged)"
+    if model.one_region:
+        return f"{step.before.phase} → [bold]{step.after.phase}[/]"
+    moves = [
+        f"{region} {before[region]} → [bold]{phase}[/]"
+        for region, phase in after.items()
+        if before[region] != phase
+    ]
+    return " · ".join(moves)
+
+
 def _end_state(console: Console, trace: Trace) -> None:
     model = trace.scenario.model
     final = trace.final
-    title = model.phases[final.phase].title
-    console.print(f"[bold]End state[/]: {final.phase} ({safe(title)})")
+    if model.one_region:
+        title = model.phases[final.phase].title
+        console.print(f"[bold]End state[/]: {final.phase} ({safe(title)})")
+    else:
+        console.print("[bold]End state[/]:")
+        width = max(len(region) for region in model.regions)
+        for region, phase in final.phases.items():
+            title = model.phases[phase].title
+            console.print(f"  {region:<{width}}  {phase} ({safe(title)})")
     console.print(ledger_table(model, final.ledger, trace.scenario.start_ledger))
     if trace.stopped_at is not None:
         console.print(f"[red bold]Replay stopped[/] at '{trace.stopped_at}'.")
@@ -211,10 +231,16 @@ def ledger_table(model: Model, ledger: Mapping[str, Value], start: Mapping[str, 
     table.add_column("at start", justify="right")
     for name in model.variables:
         table.add_row(name, _value(ledger[name]), _value(start[name]))
+    if model.derived:
+        now, then = derived_values(model, ledger), derived_values(model, start)
+        for name in model.derived:
+            table.add_row(f"{name} (derived)", _value(now[name]), _value(then[name]))
     return table
 
 
-def _value(value: Value) -> str:
+def _value(value: Value | None) -> str:
+    if value is None:
+        return "undefined"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):

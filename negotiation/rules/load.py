@@ -6,6 +6,7 @@ FileError, each located; `_Builder` reads as the row of small checks a model mus
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,14 @@ from negotiation.errors import (
     TooManyProblems,
     suggest,
 )
-from negotiation.files.schema import EventSpec, ModelSpec, ParamSpec, VariableSpec, validate
+from negotiation.files.schema import (
+    EventSpec,
+    ModelSpec,
+    ParamSpec,
+    PhaseSpec,
+    VariableSpec,
+    validate,
+)
 from negotiation.files.yamlfile import Document, read_document
 from negotiation.rules.event_codes import Codes, codes_from
 from negotiation.rules.expressions import (
@@ -32,6 +40,8 @@ from negotiation.rules.expressions import (
     enum,
 )
 from negotiation.rules.model import (
+    ONE_REGION,
+    Derived,
     Event,
     Guard,
     Invariant,
@@ -39,6 +49,7 @@ from negotiation.rules.model import (
     Param,
     Party,
     Phase,
+    Region,
     Variable,
     builtin_models,
     check_value,
@@ -87,7 +98,7 @@ def load_model(name_or_path: str | Path) -> Model:
 def build_model(document: Document) -> Model:
     """Check a parsed model file and build the Model; every problem is reported at once."""
     data = document.data
-    if isinstance(data, dict) and "scenario" in data and "phases" not in data:
+    if isinstance(data, dict) and "scenario" in data and not {"phases", "regions"} & set(data):
         message = "this is a scenario file, not a model (replay it with `negotiation run`)"
         raise FileError([Problem(document.locate(), message)])
     spec = validate(document, ModelSpec)
@@ -112,18 +123,14 @@ class _Builder:
         spec = self.spec
         checked = {name: self.variable(name, v) for name, v in spec.variables.items()}
         variables = {name: v for name, v in checked.items() if v is not None}
-        phases = {
-            name: Phase(name, p.title, p.description, p.teaching, p.final)
-            for name, p in spec.phases.items()
-        }
-        for name in [*spec.variables, *spec.phases]:
+        phases, regions = self.regions()
+        for name in [*spec.variables, *spec.derived]:
             if name in RESERVED:
-                section = "variables" if name in spec.variables else "phases"
+                section = "variables" if name in spec.variables else "derived"
                 self.problem(
                     f"'{name}' is reserved by the rule language", section, name, on_key=True
                 )
-        if spec.initial not in phases:
-            self.problem(self.unknown("phase", spec.initial, phases), "initial")
+        self.check_names_unique(variables, phases, regions)
         partial = Model(
             spec.model,
             spec.title,
@@ -131,12 +138,14 @@ class _Builder:
             {},
             variables,
             phases,
-            spec.initial,
+            regions,
             {},
             (),
             spec.sources,
             self.document.path,
         )
+        derived = self.derived(partial)
+        partial = replace(partial, derived=derived)
         events = {}
         for name, event_spec in spec.events.items():
             event = self.event(partial, name, event_spec)
@@ -154,7 +163,7 @@ class _Builder:
         for index, prop_spec in enumerate(spec.properties):
             prop = build_property(
                 prop_spec,
-                property_scope({n: v.type for n, v in variables.items()}, events, phases),
+                property_scope(partial.scope(), events),
                 self.expression,
                 self.problem,
                 ("properties", index),
@@ -165,20 +174,109 @@ class _Builder:
         if self.problems:
             raise FileError(self.problems)
         parties = {n: Party(n, p.title, p.role, p.description) for n, p in spec.parties.items()}
-        return Model(
-            spec.model,
+        return replace(
+            partial,
+            parties=parties,
+            events=events,
+            invariants=tuple(invariants),
+            properties=tuple(properties),
+        )
+
+    def regions(self) -> tuple[dict[str, Phase], dict[str, Region]]:
+        """The phases and their regions: `regions:`, or `phases:` and `initial:` for one."""
+        spec = self.spec
+        if bool(spec.regions) == bool(spec.phases):
+            self.problem("give either `phases` and `initial` (one region) or `regions`")
+            return {}, {}
+        if not spec.regions:
+            if spec.initial is None:
+                self.problem("missing required field 'initial': the phase the model starts in")
+            elif spec.initial not in spec.phases:
+                self.problem(self.unknown("phase", spec.initial, spec.phases), "initial")
+            phases = {name: self.phase(name, p, ONE_REGION) for name, p in spec.phases.items()}
+            self.reserved(spec.phases, "phases")
+            initial = spec.initial if spec.initial in phases else next(iter(phases), "")
+            region = Region(ONE_REGION, "Phase", initial, tuple(phases))
+            return phases, {ONE_REGION: region}
+        if spec.initial is not None:
+            self.problem("'initial' goes inside each region with `regions`", "initial")
+        phases, regions = {}, {}
+        self.reserved(spec.regions, "regions")
+        for name, rspec in spec.regions.items():
+            if rspec.initial not in rspec.phases:
+                message = self.unknown("phase", rspec.initial, rspec.phases)
+                self.problem(message, "regions", name, "initial")
+            self.reserved(rspec.phases, "regions", name, "phases")
+            for phase_name, pspec in rspec.phases.items():
+                if phase_name in phases:
+                    other = phases[phase_name].region
+                    self.problem(
+                        f"phase '{phase_name}' is also in region '{other}': phase names are "
+                        "unique across regions",
+                        "regions",
+                        name,
+                        "phases",
+                        phase_name,
+                        on_key=True,
+                    )
+                    continue
+                phases[phase_name] = self.phase(phase_name, pspec, name)
+            regions[name] = Region(
+                name, rspec.title, rspec.initial, tuple(rspec.phases), rspec.description
+            )
+        return phases, regions
+
+    @staticmethod
+    def phase(name: str, spec: PhaseSpec, region: str) -> Phase:
+        return Phase(
+            name,
             spec.title,
             spec.description,
-            parties,
-            variables,
-            phases,
-            spec.initial,
-            events,
-            tuple(invariants),
-            spec.sources,
-            self.document.path,
-            tuple(properties),
+            spec.teaching,
+            spec.final,
+            region,
+            spec.planned_days,
         )
+
+    def reserved(self, names: Mapping[str, Any], *where: str) -> None:
+        for name in names:
+            if name in RESERVED:
+                self.problem(
+                    f"'{name}' is reserved by the rule language", *where, name, on_key=True
+                )
+
+    def check_names_unique(
+        self,
+        variables: Mapping[str, Any],
+        phases: Mapping[str, Phase],
+        regions: Mapping[str, Region],
+    ) -> None:
+        """A name means one thing: a region, a variable or a derived value, never two."""
+        if list(regions) == [ONE_REGION]:
+            return
+        for name in regions:
+            if name in variables or name in self.spec.derived or name in phases:
+                self.problem(
+                    f"region '{name}' has the name of a variable, derived value or phase",
+                    "regions",
+                    name,
+                    on_key=True,
+                )
+
+    def derived(self, model: Model) -> dict[str, Derived]:
+        """Named whole-number values over the variables."""
+        scope = Scope(variables={name: v.type for name, v in model.variables.items()})
+        found = {}
+        for name, dspec in self.spec.derived.items():
+            if name in model.variables:
+                self.problem(
+                    f"derived value '{name}' has a variable's name", "derived", name, on_key=True
+                )
+                continue
+            expression = self.expression(dspec.value, scope, INT, "derived", name, "value")
+            if expression is not None:
+                found[name] = Derived(name, expression, dspec.description)
+        return found
 
     def unknown(self, what: str, name: str, known: Mapping[str, Any]) -> str:
         return f"unknown {what} '{name}'" + suggest(name, list(known))
@@ -220,8 +318,14 @@ class _Builder:
         if name in RESERVED:
             self.problem(f"'{name}' is reserved by the rule language", *where, on_key=True)
         from_phases = self.from_phases(model, spec, where)
-        self.check_to(model, spec, where)
-        self.check_no_way_out_of_final(model, from_phases, spec, where)
+        to = self.to_phases(model, spec, where)
+        requires = self.requires(model, spec, from_phases, to)
+        self.check_no_way_out_of_final(model, spec, to, where)
+        expires = self.expires(model, spec, where)
+        if expires is not None:
+            region = model.phases[expires].region
+            allowed = requires.get(region, frozenset(model.regions[region].phases))
+            requires[region] = allowed & {expires}
         params = self.params(model, spec, where)
         scope = model.scope(params)
         guards = self.guards(spec, scope, where)
@@ -233,7 +337,7 @@ class _Builder:
         return Event(
             name,
             from_phases,
-            spec.to,
+            to,
             params,
             guards,
             effects,
@@ -241,6 +345,8 @@ class _Builder:
             spec.description,
             tuple(spec.sources),
             codes,
+            requires,
+            expires,
         )
 
     def from_phases(
@@ -253,32 +359,97 @@ class _Builder:
             if phase not in model.phases:
                 self.problem(self.unknown("phase", phase, model.phases), *where, "from", index)
         self.duplicates(list(spec.from_), "phase", *where, "from")
-        return tuple(spec.from_)
+        return tuple(phase for phase in spec.from_ if phase in model.phases)
 
-    def check_to(self, model: Model, spec: EventSpec, where: tuple[str | int, ...]) -> None:
-        """An event leads to a declared phase (or stays where it is)."""
-        if spec.to is not None and spec.to not in model.phases:
-            self.problem(self.unknown("phase", spec.to, model.phases), *where, "to")
+    def to_phases(
+        self, model: Model, spec: EventSpec, where: tuple[str | int, ...]
+    ) -> tuple[str, ...]:
+        """The phases an event moves to: declared phases, at most one in each region."""
+        given = [] if spec.to is None else [spec.to] if isinstance(spec.to, str) else spec.to
+        found: dict[str, str] = {}
+        for index, phase in enumerate(given):
+            keys = (*where, "to") if isinstance(spec.to, str) else (*where, "to", index)
+            if phase not in model.phases:
+                self.problem(self.unknown("phase", phase, model.phases), *keys)
+                continue
+            region = model.phases[phase].region
+            if region in found:
+                self.problem(
+                    f"'{phase}' and '{found[region]}' are both in region '{region}': an event "
+                    "moves a region to one phase",
+                    *keys,
+                )
+                continue
+            found[region] = phase
+        return tuple(found.values())
+
+    @staticmethod
+    def requires(
+        model: Model, spec: EventSpec, from_phases: tuple[str, ...], to: tuple[str, ...]
+    ) -> dict[str, frozenset[str]]:
+        """What `from` means region by region; a region the event moves but `from` does not
+        name must not be in a final phase."""
+        requires: dict[str, set[str]] = {}
+        if spec.from_ == "any":
+            for name, region in model.regions.items():
+                requires[name] = {p for p in region.phases if not model.phases[p].final}
+        else:
+            for phase in from_phases:
+                requires.setdefault(model.phases[phase].region, set()).add(phase)
+        for phase in to:
+            region = model.regions[model.phases[phase].region]
+            if region.name not in requires and any(model.phases[p].final for p in region.phases):
+                requires[region.name] = {p for p in region.phases if not model.phases[p].final}
+        return {name: frozenset(phases) for name, phases in requires.items()}
 
     def check_no_way_out_of_final(
-        self,
-        model: Model,
-        from_phases: tuple[str, ...],
-        spec: EventSpec,
-        where: tuple[str | int, ...],
+        self, model: Model, spec: EventSpec, to: tuple[str, ...], where: tuple[str | int, ...]
     ) -> None:
         """No event leaves a final phase: a final phase is where a process ends."""
-        if spec.to is None or spec.from_ == "any":
+        if spec.from_ == "any":  # `any` leaves final phases out
             return
-        for index, phase in enumerate(from_phases):
+        moved = {model.phases[phase].region: phase for phase in to}
+        for index, phase in enumerate(spec.from_):
             declared = model.phases.get(phase)
-            if declared is not None and declared.final and spec.to != phase:
+            if declared is None or not declared.final:
+                continue
+            target = moved.get(declared.region)
+            if target is not None and target != phase:
                 self.problem(
-                    f"'{phase}' is final: no event may leave it (this one leads to '{spec.to}')",
+                    f"'{phase}' is final: no event may leave it (this one leads to '{target}')",
                     *where,
                     "from",
                     index,
                 )
+
+    def expires(self, model: Model, spec: EventSpec, where: tuple[str | int, ...]) -> str | None:
+        """The phase whose planned time the event marks the end of: it must plan one."""
+        if spec.expires is None:
+            return None
+        phase = model.phases.get(spec.expires)
+        if phase is None:
+            self.problem(self.unknown("phase", spec.expires, model.phases), *where, "expires")
+            return None
+        if phase.planned_days is None:
+            self.problem(
+                f"phase '{spec.expires}' has no planned_days for this event to mark the end of",
+                *where,
+                "expires",
+            )
+            return None
+        listed = [] if spec.from_ == "any" else spec.from_
+        same_region = [
+            p for p in listed if p in model.phases and model.phases[p].region == phase.region
+        ]
+        if same_region and spec.expires not in same_region:
+            self.problem(
+                f"the event marks the end of '{spec.expires}' but fires only from "
+                + ", ".join(same_region),
+                *where,
+                "expires",
+            )
+            return None
+        return spec.expires
 
     def params(
         self, model: Model, spec: EventSpec, where: tuple[str | int, ...]

@@ -6,13 +6,13 @@ their guards and effects, invariants and properties), immutable once built. Read
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from negotiation.files.schema import SourceSpec
 from negotiation.rules.event_codes import Codes
-from negotiation.rules.expressions import Expression, Scope, Type
+from negotiation.rules.expressions import INT, Expression, Scope, Type, enum
 from negotiation.rules.properties import Property
 
 Value = int | bool | str
@@ -67,6 +67,9 @@ class Param:
         return tuple(range(self.min, self.max + 1))
 
 
+ONE_REGION = "phase"  # the region of a model that lists its phases directly
+
+
 @dataclass(frozen=True)
 class Phase:
     name: str
@@ -74,6 +77,28 @@ class Phase:
     description: str = ""
     teaching: str = ""
     final: bool = False
+    region: str = ONE_REGION
+    planned_days: int | None = None
+
+
+@dataclass(frozen=True)
+class Region:
+    """One dimension of the process that changes on its own: its phases, in order."""
+
+    name: str
+    title: str
+    initial: str
+    phases: tuple[str, ...]
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A named whole-number value computed from the variables (a total sources report)."""
+
+    name: str
+    expression: Expression
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -88,9 +113,16 @@ class Guard:
 
 @dataclass(frozen=True)
 class Event:
+    """A named trigger: the phases it fires from and moves to, its parameters and rules.
+
+    `from_phases` are the phases the file lists (every phase that is not final, for `from:
+    any`); `requires` is what they mean, region by region: the event may fire when each region
+    it names is in one of its phases. `to` holds the phases it moves to, at most one a region.
+    """
+
     name: str
     from_phases: tuple[str, ...]
-    to: str | None
+    to: tuple[str, ...]
     params: Mapping[str, Param]
     guards: tuple[Guard, ...]
     effects: tuple[tuple[str, Expression], ...]
@@ -98,6 +130,12 @@ class Event:
     description: str = ""
     sources: tuple[str, ...] = ()
     codes: Codes | None = None
+    requires: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    expires: str | None = None
+
+    def allows(self, phases: Mapping[str, str]) -> bool:
+        """Whether the event may fire with the regions in `phases` (its guards aside)."""
+        return all(phases.get(region) in allowed for region, allowed in self.requires.items())
 
 
 @dataclass(frozen=True)
@@ -117,22 +155,58 @@ class Model:
     parties: Mapping[str, Party]
     variables: Mapping[str, Variable]
     phases: Mapping[str, Phase]
-    initial: str
+    regions: Mapping[str, Region]
     events: Mapping[str, Event]
     invariants: tuple[Invariant, ...]
     sources: Mapping[str, SourceSpec] = field(default_factory=dict)
     path: str = field(default="", compare=False)
     properties: tuple[Property, ...] = ()
+    derived: Mapping[str, Derived] = field(default_factory=dict)
+
+    @property
+    def one_region(self) -> bool:
+        """A plain state machine: its one region is `phase`, as rules read it."""
+        return list(self.regions) == [ONE_REGION]
+
+    @property
+    def initial(self) -> dict[str, str]:
+        """The phase each region starts in."""
+        return {name: region.initial for name, region in self.regions.items()}
 
     def initial_ledger(self) -> dict[str, Value]:
         return {name: variable.initial for name, variable in self.variables.items()}
 
+    def configuration(self, phases: str | Sequence[str] | Mapping[str, str]) -> dict[str, str]:
+        """One phase per region: the phases given (each names its region), the initial phase
+        for every region not given. Raises KeyError naming an unknown phase."""
+        given = (
+            list(phases.values())
+            if isinstance(phases, Mapping)
+            else [phases]
+            if isinstance(phases, str)
+            else list(phases)
+        )
+        configuration = self.initial
+        for phase in given:
+            configuration[self.phases[phase].region] = phase
+        return configuration
+
+    def region_types(self) -> dict[str, Type]:
+        """The regions as rules read them: each an enum of its phases (one region: `phase`)."""
+        if self.one_region:
+            return {}
+        return {name: enum(frozenset(r.phases), name) for name, r in self.regions.items()}
+
     def scope(self, params: Mapping[str, Param] | None = None) -> Scope:
         """The names an expression in this model may use (with an event's params)."""
         return Scope(
-            variables={name: v.type for name, v in self.variables.items()},
+            variables={
+                **{name: v.type for name, v in self.variables.items()},
+                **{name: INT for name in self.derived},
+                **self.region_types(),
+            },
             params={name: p.type for name, p in (params or {}).items()},
-            phases=frozenset(self.phases),
+            phases=frozenset(self.phases) if self.one_region else frozenset(),
         )
 
 

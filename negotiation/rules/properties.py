@@ -19,11 +19,11 @@ history against them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from negotiation.rules.expressions import BOOL, Expression, Scope, Type, enum
+from negotiation.rules.expressions import BOOL, Expression, Scope, enum
 
 START = "start"
 PropertyKind = Literal[
@@ -63,14 +63,13 @@ def _text(expression: Expression | None) -> str:
     return f"`{expression.text}`" if expression is not None else ""
 
 
-def property_scope(
-    variables: Mapping[str, Type], events: Iterable[str], phases: Iterable[str]
-) -> Scope:
-    """Properties read the variables, `phase`, and `event` (the event that led to the state)."""
+def property_scope(scope: Scope, events: Iterable[str]) -> Scope:
+    """Properties read what the model's rules read (`scope`), and `event`: the event that led
+    to the state."""
     return Scope(
-        variables=dict(variables),
+        variables=scope.variables,
         params={"event": enum(frozenset([*events, START]), "event")},
-        phases=frozenset(phases),
+        phases=scope.phases,
     )
 
 

@@ -86,16 +86,14 @@ class _Builder:
             for sid, s in spec.sources.items()
         )
         start_given = "start" in spec.model_fields_set
-        start_phase = spec.start.phase or (base.start_phase if base else model.initial)
-        if start_phase not in model.phases:
-            self.problem(self.unknown("phase", start_phase, model.phases), "start", "phase")
+        start_phases = self.start_phases(base)
         start_date = self.date(spec.start.date, "start", "date") if spec.start.date else None
         if start_date is None and base is not None:
             start_date = base.start_date
         inherited_ledger = dict(base.start_ledger) if base else model.initial_ledger()
         start_ledger = {**inherited_ledger, **self.ledger(spec.start.ledger, "start", "ledger")}
-        if start_phase in model.phases:
-            broken = check_state(model, start_phase, start_ledger)
+        if start_phases is not None:
+            broken = check_state(model, start_phases, start_ledger)
             if broken is not None and broken.rule.kind == "invariant":
                 self.problem(
                     f"the starting state breaks invariant '{broken.rule.name}': "
@@ -118,7 +116,7 @@ class _Builder:
             spec.description,
             model,
             sources,
-            start_phase,
+            start_phases or model.initial,
             start_date,
             start_ledger,
             (*kept, *events),
@@ -133,6 +131,39 @@ class _Builder:
             spec.overrides,
             own_start,
         )
+
+    def phase_list(self, given: str | list[str] | None, *where: Key) -> list[str] | None:
+        """Phases given as one name or a list, each known and at most one a region."""
+        if given is None:
+            return []
+        names = [given] if isinstance(given, str) else given
+        regions: dict[str, str] = {}
+        ok = True
+        for index, name in enumerate(names):
+            keys = where if isinstance(given, str) else (*where, index)
+            phase = self.model.phases.get(name)
+            if phase is None:
+                self.problem(self.unknown("phase", name, self.model.phases), *keys)
+                ok = False
+            elif phase.region in regions:
+                self.problem(
+                    f"'{name}' and '{regions[phase.region]}' are both in region '{phase.region}'",
+                    *keys,
+                )
+                ok = False
+            else:
+                regions[phase.region] = name
+        return names if ok else None
+
+    def start_phases(self, base: Scenario | None) -> dict[str, str] | None:
+        """One phase per region: those `start:` gives, else the base's, else the initial."""
+        given = self.phase_list(self.spec.start.phase, "start", "phase")
+        if given is None:
+            return None
+        start = dict(base.start_phases) if base else self.model.initial
+        for name in given:
+            start[self.model.phases[name].region] = name
+        return start
 
     def kept_events(self) -> tuple[ScenarioEvent, ...]:
         """The base's events before `diverge_at` (all of them if it is not given)."""
@@ -328,8 +359,7 @@ class _Builder:
     def expectation(self) -> Expectation:
         spec = self.spec.expect
         assert spec is not None
-        if spec.phase is not None and spec.phase not in self.model.phases:
-            self.problem(self.unknown("phase", spec.phase, self.model.phases), "expect", "phase")
+        phases = self.phase_list(spec.phase, "expect", "phase") or []
         ledger = self.ledger(spec.ledger, "expect", "ledger")
         holds = []
         for index, text in enumerate(spec.holds):
@@ -341,7 +371,7 @@ class _Builder:
                 )
                 self.problems.append(Problem(location, error.message))
                 self.check_count()
-        return Expectation(spec.phase, ledger, tuple(holds))
+        return Expectation(tuple(phases), ledger, tuple(holds))
 
 
 def model_invariant_text(model: Model, name: str) -> str:

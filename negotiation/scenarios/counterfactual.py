@@ -56,19 +56,30 @@ def apply_overrides(
             problems.append(Problem(document.locate(*where, on_key=True), message))
             continue
         phases = list(model.phases)
-        for phase in [*(change.from_ or []), *([change.to] if change.to else [])]:
-            if phase not in model.phases:
-                message = f"unknown phase '{phase}'" + suggest(phase, phases)
-                problems.append(Problem(document.locate(*where), message))
+        to = [change.to] if isinstance(change.to, str) else list(change.to or [])
+        unknown = [p for p in [*(change.from_ or []), *to] if p not in model.phases]
+        for phase in unknown:
+            message = f"unknown phase '{phase}'" + suggest(phase, phases)
+            problems.append(Problem(document.locate(*where), message))
+        if unknown:
+            continue
         if change.from_ is not None:
             described.append(
                 f"event {event_name} fires from: {', '.join(event.from_phases)} → "
                 f"{', '.join(change.from_)}"
             )
-            event = replace(event, from_phases=tuple(change.from_))
+            requires: dict[str, set[str]] = {}
+            for phase in change.from_:
+                requires.setdefault(model.phases[phase].region, set()).add(phase)
+            event = replace(
+                event,
+                from_phases=tuple(change.from_),
+                requires={region: frozenset(found) for region, found in requires.items()},
+            )
         if change.to is not None:
-            described.append(f"event {event_name} leads to: {event.to or '(stays)'} → {change.to}")
-            event = replace(event, to=change.to)
+            was = ", ".join(event.to) or "(stays)"
+            described.append(f"event {event_name} leads to: {was} → {', '.join(to)}")
+            event = replace(event, to=tuple(to))
         events[event_name] = event
     if problems:
         raise FileError(problems)

@@ -36,7 +36,7 @@ def build_scenario(document: Document, folder: Path, chain: tuple[Path, ...] = (
     `chain` holds the files that extend this one, to report a cycle where it closes.
     """
     data = document.data
-    if isinstance(data, dict) and "phases" in data and "scenario" not in data:
+    if isinstance(data, dict) and {"phases", "regions"} & set(data) and "scenario" not in data:
         message = "this is a model file, not a scenario (check it with `negotiation check`)"
         raise FileError([Problem(document.locate(), message)])
     spec = validate(document, ScenarioSpec)

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Literal
 
 from negotiation.rules.model import Value
+from negotiation.scenarios.dates import Date
 from negotiation.scenarios.scenario import Scenario, ScenarioEvent
 from negotiation.scenarios.trace import Trace, TraceStep, Violation
 from negotiation.semantics.history import judge_history
-from negotiation.semantics.judge import DIVIDED_BY_ZERO, evaluate
+from negotiation.semantics.judge import DIVIDED_BY_ZERO, evaluate_in, judge_time, shown_values
 from negotiation.semantics.machine import Machine
-from negotiation.semantics.outcomes import Applied, Broken, Refused, State
+from negotiation.semantics.outcomes import Applied, Broken, Judgement, Refused, State
 from negotiation.semantics.search import reachable
 
 OnRefused = Literal["stop", "skip"]
@@ -33,15 +35,22 @@ def replay(
     A figure (a parameter with several values) takes its `best` value, or with `trusted_source`
     the value that source gives, or the value `figures` sets for its (event id, parameter).
     """
-    machine = Machine(scenario.model, scenario.start_phase, scenario.start_ledger)
+    machine = Machine(scenario.model, scenario.start_phases, scenario.start_ledger)
     steps: list[TraceStep] = []
     violations: list[Violation] = []
     stopped_at: str | None = None
+    began = {region: scenario.start_date for region in scenario.start_phases}
     for index, entry in enumerate(scenario.events):
         before = machine.state
         params = chosen_params(entry, trusted_source, figures or {})
-        outcome = machine.attempt(entry.event, params)
+        outcome = _on_time(scenario, machine, entry, began, params) or machine.attempt(
+            entry.event, params
+        )
         steps.append(TraceStep(entry, before, params, outcome, index < scenario.inherited))
+        if isinstance(outcome, Applied):
+            for region, phase in outcome.after.phases.items():
+                if before.phases[region] != phase:
+                    began[region] = entry.date
         if isinstance(outcome, Broken):
             violations.append(Violation(outcome, entry.id))
             stopped_at = entry.id
@@ -58,6 +67,33 @@ def replay(
     return Trace(
         scenario, tuple(steps), final, failures, tuple(violations), stopped_at, trusted_source
     )
+
+
+def _on_time(
+    scenario: Scenario,
+    machine: Machine,
+    entry: ScenarioEvent,
+    began: Mapping[str, Date | None],
+    params: Mapping[str, Value],
+) -> Refused | None:
+    """An event that marks the end of a phase's planned time, dated before that end: refused
+    by the time rule. None when there is nothing to refuse."""
+    model = scenario.model
+    event = model.events[entry.event]
+    if event.expires is None:
+        return None
+    start = began.get(model.phases[event.expires].region)
+    judged = judge_time(
+        model,
+        event,
+        start.earliest if start is not None else None,
+        entry.date.latest if entry.date is not None else None,
+    )
+    if judged is None or judged.passed:
+        return None
+    state = machine.state
+    values = MappingProxyType(machine.params_for(entry.event, params))
+    return Refused(entry.event, values, state, Judgement(entry.event, state.phase, (judged,)))
 
 
 def chosen_params(
@@ -103,18 +139,22 @@ def expectation_failures(scenario: Scenario, final: State) -> tuple[str, ...]:
     if expect is None:
         return ()
     failures = []
-    if expect.phase is not None and final.phase != expect.phase:
-        failures.append(f"phase: expected {expect.phase}, got {final.phase}")
+    model = scenario.model
+    for phase in expect.phases:
+        region = model.phases[phase].region
+        if final.phases[region] != phase:
+            where = "phase" if model.one_region else f"region {region}"
+            failures.append(f"{where}: expected {phase}, got {final.phases[region]}")
     for name, wanted in expect.ledger.items():
         got = final.ledger[name]
         if got != wanted:
             failures.append(f"{name}: expected {wanted!r}, got {got!r}")
     for expression in expect.holds:
-        held = evaluate(expression, final.ledger, {}, final.phase)
+        held = evaluate_in(model, expression, final.phases, final.ledger)
         if held is DIVIDED_BY_ZERO:
             failures.append(f"expected {expression.text} to hold, but it divides by zero")
         elif not held:
-            values = expression.values(final.ledger, {}, final.phase)
+            values = shown_values(model, expression, final.phases, final.ledger)
             shown = ", ".join(f"{k}={v!r}" for k, v in values.items())
             failures.append(f"expected {expression.text} to hold ({shown})")
     return tuple(failures)

@@ -66,7 +66,7 @@ class ScenarioEvent:
 class Expectation:
     """What a replay must end in; a scenario whose expectation fails exits 1."""
 
-    phase: str | None
+    phases: tuple[str, ...]  # each must be its region's phase at the end
     ledger: Mapping[str, Value]
     holds: tuple[Expression, ...] = ()
 
@@ -78,7 +78,7 @@ class Scenario:
     description: str
     model: Model
     sources: Mapping[str, Source]
-    start_phase: str
+    start_phases: Mapping[str, str]
     start_date: Date | None
     start_ledger: Mapping[str, Value]
     events: tuple[ScenarioEvent, ...]
@@ -94,6 +94,11 @@ class Scenario:
     # `overrides:` as written, and a counterfactual's own `start:` (its base gives the rest).
     rule_overrides: OverridesSpec | None = None
     own_start: StartSpec | None = None
+
+    @property
+    def start_phase(self) -> str:
+        """The starting phases as one text (the phase itself with one region)."""
+        return " · ".join(self.start_phases.values())
 
     @property
     def own_events(self) -> tuple[ScenarioEvent, ...]:

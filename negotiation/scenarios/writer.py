@@ -71,8 +71,8 @@ def scenario_data(scenario: Scenario) -> dict[str, Any]:
     data["events"] = [_event(entry) for entry in scenario.own_events]
     if scenario.expect is not None:
         expect: dict[str, Any] = {}
-        if scenario.expect.phase is not None:
-            expect["phase"] = Quoted(scenario.expect.phase)
+        if scenario.expect.phases:
+            expect["phase"] = _phases(list(scenario.expect.phases))
         if scenario.expect.ledger:
             expect["ledger"] = _values(scenario.expect.ledger)
         if scenario.expect.holds:
@@ -128,7 +128,7 @@ def _source(source: Source) -> dict[str, Any]:
 
 
 def _start(scenario: Scenario) -> dict[str, Any]:
-    start: dict[str, Any] = {"phase": Quoted(scenario.start_phase)}
+    start: dict[str, Any] = {"phase": _phases(list(scenario.start_phases.values()))}
     if scenario.start_date is not None:
         start["date"] = Quoted(str(scenario.start_date))
     changed = {
@@ -141,6 +141,11 @@ def _start(scenario: Scenario) -> dict[str, Any]:
     return start
 
 
+def _phases(phases: list[str]) -> Any:
+    # one phase as a name (the first format), several as a list
+    return Quoted(phases[0]) if len(phases) == 1 else [Quoted(phase) for phase in phases]
+
+
 def _own_start(start: StartSpec | None) -> dict[str, Any] | None:
     # A counterfactual's `start:` as its file gave it: the base's starting values apply below it,
     # and each value given is listed among the overrides, so none may be added or left out.
@@ -148,7 +153,7 @@ def _own_start(start: StartSpec | None) -> dict[str, Any] | None:
         return None
     data: dict[str, Any] = {}
     if start.phase is not None:
-        data["phase"] = Quoted(start.phase)
+        data["phase"] = _phases([start.phase] if isinstance(start.phase, str) else start.phase)
     if start.date is not None:
         data["date"] = Quoted(start.date)
     if start.ledger:

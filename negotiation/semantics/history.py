@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from negotiation.rules.expressions import Expression
 from negotiation.rules.model import Model
 from negotiation.rules.properties import Property
-from negotiation.semantics.judge import DIVIDED_BY_ZERO, evaluate
+from negotiation.semantics.judge import DIVIDED_BY_ZERO, evaluate_in
 from negotiation.semantics.outcomes import Broken, Rule, State
 
 # reach(state, goal, within) -> True (reachable), False (not within the search's choices), or
@@ -30,14 +30,18 @@ def judge_history(
     """The first property the history breaks, as `Broken` (its `index` is the state's), or
     None. Without `reach`, properties about what stays reachable are not judged."""
     for prop in model.properties:
-        broken = judge_property(prop, states, events, reach)
+        broken = judge_property(model, prop, states, events, reach)
         if broken is not None:
             return broken
     return None
 
 
 def judge_property(
-    prop: Property, states: Sequence[State], events: Sequence[str], reach: Reach | None = None
+    model: Model,
+    prop: Property,
+    states: Sequence[State],
+    events: Sequence[str],
+    reach: Reach | None = None,
 ) -> Broken | None:
     """Whether the history breaks `prop`, and where."""
     rule = Rule("property", prop.name)
@@ -45,7 +49,8 @@ def judge_property(
     def holds(expression: Expression | None, index: int) -> bool:
         assert expression is not None
         state = states[index]
-        value = evaluate(expression, state.ledger, {"event": events[index]}, state.phase)
+        event = {"event": events[index]}
+        value = evaluate_in(model, expression, state.phases, state.ledger, event)
         if value is DIVIDED_BY_ZERO:
             raise _Undecided(index)
         return bool(value)

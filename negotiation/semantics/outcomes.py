@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
-from negotiation.rules.model import Value
+from negotiation.rules.model import ONE_REGION, Value
 
 Ledger = Mapping[str, Value]
-RuleKind = Literal["phase", "guard", "effect", "bounds", "invariant", "property"]
+RuleKind = Literal["phase", "guard", "effect", "bounds", "invariant", "property", "derived", "time"]
 
 
 @dataclass(frozen=True)
@@ -79,31 +79,41 @@ class Broken:
 
 
 PHASES_RULE = "allowed_phases"
+TIME_RULE = "planned_time"
 
 
 @dataclass(frozen=True)
 class State:
-    """A phase and a ledger: the full state of a negotiation at one moment."""
+    """The full state of a negotiation at one moment: one phase per region, and the ledger.
 
-    phase: str
+    A model with one region has one entry, `phase`; `State.of("war", ledger)` builds its state.
+    """
+
+    phases: Mapping[str, str]
     ledger: Ledger
 
     @staticmethod
-    def of(phase: str, ledger: Mapping[str, Value]) -> State:
-        return State(phase, MappingProxyType(dict(ledger)))
+    def of(phases: str | Mapping[str, str], ledger: Mapping[str, Value]) -> State:
+        config = {ONE_REGION: phases} if isinstance(phases, str) else dict(phases)
+        return State(MappingProxyType(config), MappingProxyType(dict(ledger)))
+
+    @property
+    def phase(self) -> str:
+        """The phases as one text, for people: `war` with one region, else joined by ` · `."""
+        return " · ".join(self.phases.values())
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, State) and (self.phase, dict(self.ledger)) == (
-            other.phase,
+        return isinstance(other, State) and (dict(self.phases), dict(self.ledger)) == (
+            dict(other.phases),
             dict(other.ledger),
         )
 
     def __hash__(self) -> int:
-        return hash((self.phase, tuple(sorted(self.ledger.items()))))
+        return hash((tuple(self.phases.items()), tuple(sorted(self.ledger.items()))))
 
     def key(self) -> tuple[Any, ...]:
         """The state as a tuple, for searches that remember where they have been."""
-        return (self.phase, *self.ledger.values())
+        return (*self.phases.values(), *self.ledger.values())
 
 
 @dataclass(frozen=True)
@@ -144,9 +154,8 @@ class Refused:
     @property
     def rule(self) -> Rule:
         first = self.refusals[0]
-        return (
-            Rule("phase", first.guard) if first.guard == PHASES_RULE else Rule("guard", first.guard)
-        )
+        kinds: dict[str, RuleKind] = {PHASES_RULE: "phase", TIME_RULE: "time"}
+        return Rule(kinds.get(first.guard, "guard"), first.guard)
 
     @property
     def reason(self) -> str:

@@ -22,6 +22,7 @@ from typing import Any
 from negotiation.rules.expressions import Expression
 from negotiation.rules.model import Event, Model, Param, Value
 from negotiation.semantics.history import judge_property
+from negotiation.semantics.judge import DIVIDED_BY_ZERO, evaluate_in
 from negotiation.semantics.machine import Machine
 from negotiation.semantics.outcomes import Applied, Broken, Rule, State
 
@@ -119,10 +120,10 @@ def reachable(
     A depth-first search with iterative deepening over distinct states, trying the events that
     change the phase first, so the usual answer, yes, comes quickly.
     """
-    if goal(start.ledger, {"event": "start"}, start.phase):
+    if _holds(model, goal, start, "start"):
         return True
     machine = machine or Machine(model)
-    events = sorted(model.events.values(), key=lambda e: e.to is None)
+    events = sorted(model.events.values(), key=lambda e: not e.to)
     explored: dict[tuple[Any, ...], int] = {}
     certain = True
     attempts = 0
@@ -130,7 +131,7 @@ def reachable(
     def search(state: State, remaining: int) -> bool | None:
         nonlocal certain, attempts
         for event in events:
-            if state.phase not in event.from_phases:
+            if not event.allows(state.phases):
                 continue
             choices = candidate_params(event, state.ledger)
             certain = certain and choices.exhaustive
@@ -143,7 +144,7 @@ def reachable(
                 if not isinstance(outcome, Applied):
                     continue  # refused, or breaks a rule: not a way forward
                 after = outcome.after
-                if goal(after.ledger, {"event": event.name}, after.phase):
+                if _holds(model, goal, after, event.name):
                     return True
                 if remaining <= 1:
                     continue
@@ -192,7 +193,7 @@ def shortest_breaking_history(
                     continue
                 path = (*states, after)
                 events = (*names, step[-1][0])
-                if prop is not None and judge_property(prop, path, events) is not None:
+                if prop is not None and judge_property(model, prop, path, events) is not None:
                     return list(step)
                 if after.key() not in seen:
                     seen.add(after.key())
@@ -216,7 +217,7 @@ def _expansions(
     """Each event tried from `state`; `attempts[0]` counts the tries, refused ones included, and
     no try is made past `budget`."""
     for event in model.events.values():
-        if state.phase not in event.from_phases:
+        if not event.allows(state.phases):
             continue
         for values in candidate_params(event, state.ledger).sets:
             if attempts[0] >= budget:
@@ -227,3 +228,8 @@ def _expansions(
             if isinstance(outcome, Applied | Broken):
                 after = outcome.after if isinstance(outcome, Applied) else state
                 yield (*fired, (event.name, values)), after, outcome
+
+
+def _holds(model: Model, goal: Expression, state: State, event: str) -> bool:
+    value = evaluate_in(model, goal, state.phases, state.ledger, {"event": event})
+    return value is not DIVIDED_BY_ZERO and bool(value)

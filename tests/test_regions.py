@@ -1,0 +1,113 @@
+"""Statecharts: regions that change on their own, events across regions, derived values, and a
+phase's planned time (issue 9)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from negotiation import FileError, Machine, Refused, load_model, load_scenario, replay
+from negotiation.analyses.lint import lint_model
+from negotiation.render.data import trace_data
+
+MODELS = Path(__file__).parent / "models"
+TWO = load_model(MODELS / "two_regions.yaml")
+
+
+def test_the_state_is_one_phase_per_region() -> None:
+    machine = Machine(TWO)
+    assert machine.phases == {"fighting": "war", "deal": "no_deal"}
+    machine.fire("ceasefire_begins")
+    assert machine.phases == {"fighting": "ceasefire", "deal": "phase_one"}
+
+
+def test_an_event_needs_every_region_it_names() -> None:
+    machine = Machine(TWO, ["ceasefire"])  # the deal's region stays at no_deal
+    outcome = machine.attempt("release", {"count": 1})
+    assert isinstance(outcome, Refused)
+    assert outcome.rule.kind == "phase"
+    assert outcome.values == {"deal": "no_deal"}
+
+
+def test_guards_read_a_region_by_its_name() -> None:
+    machine = Machine(TWO, ["ceasefire", "phase_one"])
+    outcome = machine.attempt("strikes")
+    assert isinstance(outcome, Refused)
+    assert [o.guard for o in outcome.refusals] == ["after_lapse"]
+    assert outcome.refusals[0].values == {"deal": "phase_one"}
+
+
+def test_the_scenario_replays_with_its_lapse_and_derived_total() -> None:
+    trace = replay(load_scenario(MODELS / "two-regions-scenario.yaml"))
+    assert trace.ok
+    data = trace_data(trace)
+    assert data["final"]["phases"] == {"fighting": "war", "deal": "done"}
+    assert data["final"]["derived"] == {"seized": 5}
+
+
+def test_a_lapse_dated_before_the_planned_end_is_refused_by_time(tmp_path: Path) -> None:
+    text = (MODELS / "two-regions-scenario.yaml").read_text(encoding="utf-8")
+    (tmp_path / "two_regions.yaml").write_text(
+        (MODELS / "two_regions.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    early = tmp_path / "early.yaml"
+    early.write_text(
+        text.replace(
+            "date: 2025-03-02, event: phase_one_expires",
+            "date: 2025-02-20, event: phase_one_expires",
+        )
+    )
+    trace = replay(load_scenario(early))
+    [step] = trace.refused
+    assert step.entry.id == "c"
+    assert step.refused is not None and step.refused.rule.kind == "time"
+    assert "planned to last 42 days from 2025-01-19, to 2025-03-02" in step.refused.reason
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("to: lapsed", "to: [lapsed, phase_one]"), "are both in region 'deal'"),
+        (
+            ("    from: [lapsed]\n    to: done", "    from: [done]\n    to: lapsed"),
+            "'done' is final",
+        ),
+        (("expires: phase_one", "expires: ceasefire"), "has no planned_days"),
+        (("  seized: {value: held + freed", "  seized: {value: held + deal"), "deal"),
+    ],
+    ids=[
+        "two-phases-of-one-region",
+        "leaves-a-final-phase",
+        "expires-unplanned",
+        "derived-reads-a-region",
+    ],
+)
+def test_region_mistakes_are_located(tmp_path: Path, change: tuple[str, str], message: str) -> None:
+    text = (MODELS / "two_regions.yaml").read_text(encoding="utf-8")
+    assert change[0] in text
+    path = tmp_path / "model.yaml"
+    path.write_text(text.replace(change[0], change[1]), encoding="utf-8")
+    with pytest.raises(FileError) as error:
+        load_model(path)
+    assert any(message in problem.message for problem in error.value.problems)
+
+
+def test_lint_reasons_region_by_region(tmp_path: Path) -> None:
+    assert lint_model(TWO) == []
+    text = (MODELS / "two_regions.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "model.yaml"
+    path.write_text(
+        text.replace("    from: [phase_one]\n    expires", "    from: [lapsed]\n    expires")
+    )
+    with pytest.raises(FileError) as error:
+        load_model(path)  # expires needs its phase among `from`
+    assert "fires only from lapsed" in str(error.value)
+
+
+def test_lint_finds_a_phase_no_event_can_reach(tmp_path: Path) -> None:
+    text = (MODELS / "two_regions.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "model.yaml"
+    path.write_text(text.replace("    from: [lapsed]\n    to: done", "    from: [lapsed]"))
+    findings = {(f.section, f.name) for f in lint_model(load_model(path))}
+    assert ("phases", "done") in findings
