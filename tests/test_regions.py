@@ -6,9 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from negotiation import FileError, Machine, Refused, load_model, load_scenario, replay
 from negotiation.analyses.lint import lint_model
+from negotiation.analyses.sensitivity import sensitivity
+from negotiation.cli import cli
 from negotiation.render.data import trace_data
 
 MODELS = Path(__file__).parent / "models"
@@ -111,3 +114,74 @@ def test_lint_finds_a_phase_no_event_can_reach(tmp_path: Path) -> None:
     path.write_text(text.replace("    from: [lapsed]\n    to: done", "    from: [lapsed]"))
     findings = {(f.section, f.name) for f in lint_model(load_model(path))}
     assert ("phases", "done") in findings
+
+
+# --- checkpoints -------------------------------------------------------------------------------
+
+
+def test_every_checkpoint_is_checked_where_it_stands() -> None:
+    trace = replay(load_scenario(MODELS / "two-regions-scenario.yaml"))
+    assert [(r.at, r.met) for r in trace.checkpoints] == [("report_after_b", True), ("e", True)]
+
+
+def test_a_checkpoint_that_disagrees_fails_at_its_own_step(tmp_path: Path) -> None:
+    for name in ("two_regions.yaml", "two-regions-scenario.yaml"):
+        (tmp_path / name).write_text((MODELS / name).read_text(encoding="utf-8"))
+    path = tmp_path / "two-regions-scenario.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("values: {held: 3, seized: 5", "values: {held: 4, seized: 5"))
+    trace = replay(load_scenario(path))
+    assert not trace.ok
+    assert trace.stopped_at == "report_after_b"
+    [failed] = trace.checkpoint_failures
+    [mismatch] = failed.mismatches
+    assert (mismatch.reported.name, mismatch.reported.value, mismatch.got) == ("held", 4, 3)
+    result = CliRunner().invoke(cli, ["run", str(path)])
+    assert result.exit_code == 1
+    assert (
+        "Checkpoint failed at 'report_after_b': held reported as 4 by wire, the replay gives 3"
+        in result.stdout
+    )
+
+
+def test_a_figure_checkpoint_admits_its_range(tmp_path: Path) -> None:
+    for name in ("two_regions.yaml", "two-regions-scenario.yaml"):
+        (tmp_path / name).write_text((MODELS / name).read_text(encoding="utf-8"))
+    path = tmp_path / "two-regions-scenario.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("freed: {low: 1}", "freed: {low: 3}"))
+    [failed] = replay(load_scenario(path)).checkpoint_failures
+    assert failed.mismatches[0].reported.text() == "at least 3"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("values: {held: 3,", "values: {hold: 3,"), "unknown value 'hold'"),
+        (("deal: phase_one,", "deal: war,"), "'deal' must be one of"),
+        (("      source: wire\n", "      source: wyre\n"), "unknown source 'wyre'"),
+        (("linked: freed_early}\n  - id: report", "linked: fred}\n  - id: report"), "unknown link"),
+    ],
+    ids=["unknown-value", "phase-of-another-region", "unknown-source", "unknown-link"],
+)
+def test_checkpoint_mistakes_are_located(
+    tmp_path: Path, change: tuple[str, str], message: str
+) -> None:
+    (tmp_path / "two_regions.yaml").write_text((MODELS / "two_regions.yaml").read_text())
+    text = (MODELS / "two-regions-scenario.yaml").read_text(encoding="utf-8")
+    assert change[0] in text
+    path = tmp_path / "s.yaml"
+    path.write_text(text.replace(change[0], change[1]), encoding="utf-8")
+    with pytest.raises(FileError) as error:
+        load_scenario(path)
+    assert any(message in problem.message for problem in error.value.problems), error.value
+
+
+def test_sensitivity_moves_linked_figures_and_rules_out_what_a_checkpoint_contradicts() -> None:
+    result = sensitivity(load_scenario(MODELS / "two-regions-scenario.yaml"))
+    moved = {(v.event_id, v.value): v.moved_with for v in result.variants}
+    assert moved[("b", 1)] == ("e.count=4",)
+    assert all(
+        "contradicts the checkpoint at 'report_after_b'" in v.ruled_out for v in result.variants
+    )
+    assert all(not v.changes for v in result.variants)

@@ -205,27 +205,61 @@ class ModelSpec(Spec):
     properties: list[PropertySpec] = []
 
 
+Confidence = Literal["high", "medium", "low"]
+
+
 class ClaimSpec(Spec):
     by: Text = Field(description="who says it, as the source attributes it")
     source: Name
     stance: Literal["asserted", "disputed", "denied"] = "asserted"
     says: Text = Field("", description="the claim, paraphrased; quote only short phrases")
+    confidence: Confidence | None = Field(
+        default=None, description="how far the claim can be trusted, as the analyst judges"
+    )
 
 
 class FigureValueSpec(Spec):
     source: Name
     by: Text = Field("", description="who gives the figure, as the source attributes it")
     value: int
+    confidence: Confidence | None = None
 
 
 class FigureSpec(Spec):
     """A figure whose value is uncertain or contested: the value used, its range, its sources."""
 
-    best: int = Field(description="the value the replay uses")
-    low: int | None = None
-    high: int | None = None
+    best: int | None = Field(
+        default=None,
+        description="the value the replay uses (for a checkpoint, may be left out: the range)",
+    )
+    low: int | None = Field(default=None, description="the least it can be; leave out if open")
+    high: int | None = Field(default=None, description="the most it can be; leave out if open")
     values: list[FigureValueSpec] = Field([], description="each source's value")
     derived: Text = Field("", description="how the figure was derived from others, if it was")
+    scope: Text = Field("", description="what the figure counts, as its sources define it")
+    linked: Name | None = Field(
+        default=None,
+        description="a link group of the scenario's `links`: figures that move together",
+    )
+
+
+class CheckpointSpec(Spec):
+    """What a source reported at a point of the history; the replay checks it there."""
+
+    source: Name
+    by: Text = Field("", description="who says so, as the source attributes it")
+    says: Text = Field("", description="what the source reports, paraphrased")
+    confidence: Confidence | None = None
+    values: dict[Name, Any] = Field(
+        description="variable, derived value or region: a number, true/false, a phase, or a figure"
+    )
+
+
+class LinkSpec(Spec):
+    """Figures that must move together when one is varied (`--sensitivity`)."""
+
+    keep: Literal["sum"] = Field(description="what the linked figures keep: their sum")
+    description: Text = ""
 
 
 class EventEntrySpec(Spec):
@@ -234,7 +268,12 @@ class EventEntrySpec(Spec):
         None,
         description="EDTF: 2025-03-18, 2025-03-20~, 2025-03-19/2025-03-27; leave out if unknown",
     )
-    event: Name
+    event: Name | None = Field(
+        default=None, description="the model's event; leave out for a checkpoint alone"
+    )
+    checkpoint: CheckpointSpec | None = Field(
+        default=None, description="what a source reported here; the replay checks it"
+    )
     params: dict[Name, Any] = {}
     actor: Name | None = None
     claims: list[ClaimSpec] = []
@@ -291,6 +330,9 @@ class ScenarioSpec(Spec):
     rationale: Text = Field("", description="why this counterfactual is worth asking")
     overrides: OverridesSpec | None = None
     sources: dict[Name, SourceSpec] = {}
+    links: dict[Name, LinkSpec] = Field(
+        {}, description="groups of figures that move together under --sensitivity"
+    )
     start: StartSpec = StartSpec()
     events: list[EventEntrySpec] = Field(max_length=100_000)
     expect: ExpectSpec | None = None

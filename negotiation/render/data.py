@@ -9,7 +9,7 @@ from typing import Any
 from negotiation.analyses.compare import Divergence, PhaseSpan
 from negotiation.analyses.sensitivity import MAX_REPLAYS, Sensitivity
 from negotiation.scenarios.scenario import Scenario
-from negotiation.scenarios.trace import Trace, TraceStep, Violation, codes_of
+from negotiation.scenarios.trace import CheckpointResult, Trace, TraceStep, Violation, codes_of
 from negotiation.semantics.judge import derived_values
 from negotiation.semantics.outcomes import Broken, GuardOutcome
 
@@ -61,7 +61,7 @@ def trace_data(trace: Trace) -> dict[str, Any]:
             }
             for sid, s in scenario.sources.items()
         },
-        "steps": [step_data(step, scenario) for step in trace.steps],
+        "steps": [step_data(step, scenario, trace.checkpoints) for step in trace.steps],
         "final": {
             "phase": trace.final.phase,
             "phases": dict(trace.final.phases),
@@ -74,11 +74,18 @@ def trace_data(trace: Trace) -> dict[str, Any]:
             "failures": list(trace.expectation_failures),
         },
         "violations": [violation_data(violation) for violation in trace.violations],
+        "checkpoints": {
+            "checked": len(trace.checkpoints),
+            "met": sum(1 for result in trace.checkpoints if result.met),
+            "failures": [checkpoint_data(r) for r in trace.checkpoint_failures],
+        },
         "stopped_at": trace.stopped_at,
     }
 
 
-def step_data(step: TraceStep, scenario: Scenario) -> dict[str, Any]:
+def step_data(
+    step: TraceStep, scenario: Scenario, trace_checkpoints: tuple[CheckpointResult, ...] = ()
+) -> dict[str, Any]:
     entry = step.entry
     codes = codes_of(scenario, entry)
     refused = step.refused
@@ -102,7 +109,7 @@ def step_data(step: TraceStep, scenario: Scenario) -> dict[str, Any]:
         "inherited": step.inherited,
         "codes": codes.to_data() if codes else None,
         "actor": entry.actor,
-        "outcome": step.outcome.kind,
+        "outcome": step.outcome.kind if step.outcome is not None else None,
         "phase_before": step.before.phase,
         "phase_after": step.after.phase,
         "phases_after": dict(step.after.phases),
@@ -124,12 +131,38 @@ def step_data(step: TraceStep, scenario: Scenario) -> dict[str, Any]:
             else None
         ),
         "broken": broken_data(step.broken) if step.broken else None,
+        "checkpoint": next(
+            (checkpoint_data(r) for r in trace_checkpoints if r.at == entry.id), None
+        ),
         "claims": [
             {"by": c.by, "source": c.source, "stance": c.stance, "says": c.says}
             for c in entry.claims
         ],
         "derived": entry.derived or None,
         "note": entry.note or None,
+    }
+
+
+def checkpoint_data(result: CheckpointResult) -> dict[str, Any]:
+    """A checkpoint as checked: who reported what, and each value against the ledger."""
+    checkpoint = result.checkpoint
+    wrong = {m.reported.name: m.got for m in result.mismatches}
+    return {
+        "at": result.at,
+        "source": checkpoint.source,
+        "by": checkpoint.by or None,
+        "says": checkpoint.says or None,
+        "confidence": checkpoint.confidence,
+        "met": result.met,
+        "values": [
+            {
+                "name": reported.name,
+                "reported": reported.text(),
+                "met": reported.name not in wrong,
+                "got": wrong.get(reported.name) if reported.name in wrong else None,
+            }
+            for reported in checkpoint.values
+        ],
     }
 
 
@@ -170,6 +203,8 @@ def sensitivity_data(result: Sensitivity) -> dict[str, Any]:
                 "value": v.value,
                 "label": v.label,
                 "changes": list(v.changes),
+                "moved_with": list(v.moved_with),
+                "ruled_out": v.ruled_out or None,
             }
             for v in result.variants
         ],

@@ -16,7 +16,7 @@ from negotiation.errors import shown
 from negotiation.rules.model import Model, Value
 from negotiation.scenarios.figures import Figure
 from negotiation.scenarios.scenario import Claim
-from negotiation.scenarios.trace import Trace, TraceStep, codes_of
+from negotiation.scenarios.trace import CheckpointResult, Trace, TraceStep, codes_of
 from negotiation.semantics.judge import derived_values
 
 WIDTH = 100
@@ -80,10 +80,10 @@ def _console(color: bool, width: int) -> Console:
 
 def _step(console: Console, trace: Trace, number: int, step: TraceStep) -> None:
     entry = step.entry
-    definition = trace.scenario.model.events.get(entry.event)
+    definition = trace.scenario.model.events.get(entry.event) if entry.event else None
     order = list(definition.params) if definition else list(entry.params)
     params = ", ".join(f"{k}={_plain(step.params[k])}" for k in order if k in step.params)
-    call = f"{entry.event}({params})" if params else entry.event
+    call = f"{entry.event}({params})" if params else (entry.event or "checkpoint")
     actor = f"  by {entry.actor}" if entry.actor else ""
     date = entry.date if entry.date is not None else "undated"
     mark = "b" if step.inherited else " "
@@ -107,6 +107,8 @@ def _step(console: Console, trace: Trace, number: int, step: TraceStep) -> None:
         rows.append(("phase", f"{step.before.phase} (unchanged: nothing was applied)"))
     elif broken is not None:
         rows.append(("[red bold]BROKEN[/]", safe(str(broken))))
+    elif step.outcome is None:
+        rows.append(("phase", f"{step.before.phase} (a report: no event)"))
     else:
         rows.append(("phase", _phase_change(trace.scenario.model, step)))
         changes = [
@@ -117,6 +119,9 @@ def _step(console: Console, trace: Trace, number: int, step: TraceStep) -> None:
         rows.append(("changed", " · ".join(changes) if changes else "nothing"))
         if step.guards:
             rows.append(("guards", ", ".join(f"{o.guard} ✓" for o in step.guards)))
+    result = next((c for c in trace.checkpoints if c.at == entry.id), None)
+    if result is not None:
+        rows += _checkpoint_rows(trace, result)
     codes = codes_of(trace.scenario, entry)
     if codes is not None:
         rows.append(("codes", safe(str(codes))))
@@ -174,6 +179,25 @@ def _claim(trace: Trace, claim: Claim) -> str:
     return f"{who}{stance}: {claim.says}" if claim.says else f"{who}{stance}"
 
 
+def _checkpoint_rows(trace: Trace, result: CheckpointResult) -> list[tuple[str, str]]:
+    """What a source reported at this step, and whether the ledger agrees, value by value."""
+    checkpoint = result.checkpoint
+    said = Claim(checkpoint.by or "", checkpoint.source, "asserted", checkpoint.says)
+    rows = [("reported", safe(_claim(trace, said)))]
+    wrong = {m.reported.name: m for m in result.mismatches}
+    checks = []
+    for reported in checkpoint.values:
+        if reported.name in wrong:
+            got = wrong[reported.name].got
+            shown = "undefined" if got is None else _value(got)
+            checks.append(f"✗ {reported.name}: reported {reported.text()}, ledger {shown}")
+        else:
+            checks.append(f"✓ {reported.name} {reported.text()}")
+    label = "checked" if result.met else "[red bold]MISMATCH[/]"
+    rows.append((label, safe(" · ".join(checks))))
+    return rows
+
+
 def _phase_change(model: Model, step: TraceStep) -> str:
     """The phase row of an applied step: what moved, region by region."""
     before, after = step.before.phases, step.after.phases
@@ -204,6 +228,18 @@ def _end_state(console: Console, trace: Trace) -> None:
     console.print(ledger_table(model, final.ledger, trace.scenario.start_ledger))
     if trace.stopped_at is not None:
         console.print(f"[red bold]Replay stopped[/] at '{trace.stopped_at}'.")
+    for result in trace.checkpoint_failures:
+        for mismatch in result.mismatches:
+            got = "undefined" if mismatch.got is None else _value(mismatch.got)
+            console.print(
+                f"[red bold]Checkpoint failed[/] at '{result.at}': {mismatch.reported.name} "
+                f"reported as {mismatch.reported.text()} by {safe(result.checkpoint.source)}, "
+                f"the replay gives {got}",
+                soft_wrap=True,
+            )
+    if trace.checkpoints and not trace.checkpoint_failures:
+        count = len(trace.checkpoints)
+        console.print(f"Checkpoints: {count} met, each where its source reported it.")
     for violation in trace.violations:
         where = f"at '{violation.at}'" if violation.at else "in the starting state"
         broken = violation.broken
@@ -286,15 +322,21 @@ def render_sensitivity(result: Sensitivity, width: int = WIDTH) -> str:
         for variant in result.variants:
             if (variant.event_id, variant.param) != (event_id, param):
                 continue
-            if variant.changes:
+            moved = f", with {', '.join(variant.moved_with)}" if variant.moved_with else ""
+            if variant.ruled_out:
+                console.print(f"  at {variant.value} ({safe(variant.label)}{moved}): ruled out")
+                _rows(console, [("", safe(variant.ruled_out))], indent=2, width=1)
+            elif variant.changes:
                 rows = [("", safe(change)) for change in variant.changes]
                 console.print(
-                    f"  at {variant.value} ({safe(variant.label)}): "
+                    f"  at {variant.value} ({safe(variant.label)}{moved}): "
                     f"{len(variant.changes)} conclusion(s) change"
                 )
                 _rows(console, rows, indent=2, width=1)
             else:
-                console.print(f"  at {variant.value} ({safe(variant.label)}): nothing changes")
+                console.print(
+                    f"  at {variant.value} ({safe(variant.label)}{moved}): nothing changes"
+                )
     resting = sorted({f"{v.event_id}.{v.param}" for v in result.variants if v.changes})
     console.print()
     if resting:

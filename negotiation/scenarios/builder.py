@@ -18,16 +18,18 @@ from negotiation.errors import (
     TooManyProblems,
     suggest,
 )
-from negotiation.files.schema import EventEntrySpec, ScenarioSpec, StartSpec
+from negotiation.files.schema import CheckpointSpec, EventEntrySpec, ScenarioSpec, StartSpec
 from negotiation.files.yamlfile import Document, Key
 from negotiation.rules.event_codes import Codes, codes_from
-from negotiation.rules.expressions import BOOL, compile_expression
+from negotiation.rules.expressions import BOOL, INT, Type, compile_expression
 from negotiation.rules.model import Model, Value
 from negotiation.scenarios.dates import Date, DateError, parse_date
 from negotiation.scenarios.figures import Figure, build_figures
 from negotiation.scenarios.scenario import (
+    Checkpoint,
     Claim,
     Expectation,
+    Reported,
     Scenario,
     ScenarioEvent,
     Source,
@@ -130,6 +132,7 @@ class _Builder:
             len(kept),
             spec.overrides,
             own_start,
+            {**(base.links if base else {}), **{n: link.keep for n, link in spec.links.items()}},
         )
 
     def phase_list(self, given: str | list[str] | None, *where: Key) -> list[str] | None:
@@ -243,11 +246,19 @@ class _Builder:
         self.check_actor(entry.actor, where)
         self.check_claims(entry, sources, where)
         codes = self.codes(entry, where)
+        checkpoint = self.checkpoint(entry.checkpoint, sources, where)
         figures = self.figures(entry.params, sources, *where)
-        given = {k: (figures[k].best if k in figures else v) for k, v in entry.params.items()}
-        params = self.params(entry.event, given, *where)
-        if params is not None:
-            self.figure_bounds(entry.event, figures, *where)
+        params: dict[str, Value] | None = {}
+        if entry.event is None:
+            if entry.checkpoint is None:
+                self.problem("an entry needs an 'event', a 'checkpoint', or both", *where)
+            if entry.params:
+                self.problem("parameters need an 'event'", *where, "params")
+        else:
+            given = {k: (figures[k].best if k in figures else v) for k, v in entry.params.items()}
+            params = self.params(entry.event, given, *where)
+            if params is not None:
+                self.figure_bounds(entry.event, figures, *where)
         if (entry.date is not None and date is None) or params is None:
             return None
         return ScenarioEvent(
@@ -262,7 +273,67 @@ class _Builder:
             self.document.locate(*where),
             figures,
             codes,
+            checkpoint,
         )
+
+    def checkpoint(
+        self, spec: CheckpointSpec | None, sources: Mapping[str, Source], where: tuple[Key, ...]
+    ) -> Checkpoint | None:
+        """A checkpoint: a known source, and values of the model's variables, derived values
+        or regions, each of the right type."""
+        if spec is None:
+            return None
+        keys = (*where, "checkpoint")
+        if spec.source not in sources:
+            self.problem(self.unknown("source", spec.source, sources), *keys, "source")
+        if not spec.values:
+            self.problem("a checkpoint reports at least one value", *keys, "values")
+
+        def report(message: str, *more: Key) -> None:
+            self.problem(message, *keys, "values", *more)
+
+        links = self.spec.links
+        figures = build_figures(spec.values, sources, report, need_best=False, links=links)
+        reported = []
+        for name, value in spec.values.items():
+            expected = self.reported_type(name, (*keys, "values"))
+            if expected is None:
+                continue
+            if name in figures:
+                if expected.kind != "int":
+                    report(f"'{name}' is {expected}: a figure is for whole numbers", name)
+                    continue
+                reported.append(Reported(name, figures[name].best, figures[name]))
+            elif isinstance(value, dict):
+                continue  # a malformed figure, reported by build_figures
+            elif not expected.accepts(value):
+                report(f"'{name}' must be {expected} (got {value!r})", name)
+            else:
+                reported.append(Reported(name, value))
+        confidence = spec.confidence
+        return Checkpoint(
+            spec.source, _prose(spec.by), _prose(spec.says), tuple(reported), confidence
+        )
+
+    def reported_type(self, name: str, where: tuple[Key, ...]) -> Type | None:
+        """The type of what a checkpoint may report under `name`, or None (reported)."""
+        model = self.model
+        if name in model.variables:
+            return model.variables[name].type
+        if name in model.derived:
+            return INT
+        regions = model.region_types()
+        if name in regions:
+            return regions[name]
+        known = [*model.variables, *model.derived, *regions]
+        self.problem(
+            f"unknown value '{name}': a checkpoint reports a variable, a derived value or a "
+            "region" + suggest(name, known),
+            *where,
+            name,
+            on_key=True,
+        )
+        return None
 
     def check_id(
         self, id: str, index: int, seen: dict[str, int], inherited: set[str], where: tuple[Key, ...]
@@ -325,7 +396,7 @@ class _Builder:
         def report(message: str, *keys: Key) -> None:
             self.problem(message, *where, "params", *keys)
 
-        return build_figures(given, sources, report)
+        return build_figures(given, sources, report, links=self.spec.links)
 
     def figure_bounds(self, event: str, figures: Mapping[str, Figure], *where: Key) -> None:
         """Every value a figure can take must fit its parameter, as its `best` must."""

@@ -8,12 +8,24 @@ from typing import Literal
 
 from negotiation.rules.model import Value
 from negotiation.scenarios.dates import Date
-from negotiation.scenarios.scenario import Scenario, ScenarioEvent
-from negotiation.scenarios.trace import Trace, TraceStep, Violation
+from negotiation.scenarios.scenario import Checkpoint, Scenario, ScenarioEvent
+from negotiation.scenarios.trace import (
+    CheckpointResult,
+    Mismatch,
+    Trace,
+    TraceStep,
+    Violation,
+)
 from negotiation.semantics.history import judge_history
-from negotiation.semantics.judge import DIVIDED_BY_ZERO, evaluate_in, judge_time, shown_values
+from negotiation.semantics.judge import (
+    DIVIDED_BY_ZERO,
+    evaluate_in,
+    judge_time,
+    rule_values_or_none,
+    shown_values,
+)
 from negotiation.semantics.machine import Machine
-from negotiation.semantics.outcomes import Applied, Broken, Judgement, Refused, State
+from negotiation.semantics.outcomes import Applied, Broken, Judgement, Outcome, Refused, State
 from negotiation.semantics.search import reachable
 
 OnRefused = Literal["stop", "skip"]
@@ -40,12 +52,14 @@ def replay(
     violations: list[Violation] = []
     stopped_at: str | None = None
     began = {region: scenario.start_date for region in scenario.start_phases}
+    checks: list[CheckpointResult] = []
     for index, entry in enumerate(scenario.events):
         before = machine.state
         params = chosen_params(entry, trusted_source, figures or {})
-        outcome = _on_time(scenario, machine, entry, began, params) or machine.attempt(
-            entry.event, params
-        )
+        outcome: Outcome | None = None
+        if entry.event is not None:
+            outcome = _on_time(scenario, machine, entry.event, entry, began, params)
+            outcome = outcome or machine.attempt(entry.event, params)
         steps.append(TraceStep(entry, before, params, outcome, index < scenario.inherited))
         if isinstance(outcome, Applied):
             for region, phase in outcome.after.phases.items():
@@ -58,6 +72,11 @@ def replay(
         if isinstance(outcome, Refused) and on_refused == "stop":
             stopped_at = entry.id
             break
+        if entry.checkpoint is not None:
+            checks.append(check_point(scenario, entry.id, entry.checkpoint, machine.state))
+            if not checks[-1].met:
+                stopped_at = entry.id
+                break
     final = machine.state
     start = steps[0].before if steps else final
     broken = history_violation(scenario, start, steps, machine)
@@ -65,13 +84,34 @@ def replay(
         violations.append(broken)
     failures = () if stopped_at else expectation_failures(scenario, final)
     return Trace(
-        scenario, tuple(steps), final, failures, tuple(violations), stopped_at, trusted_source
+        scenario,
+        tuple(steps),
+        final,
+        failures,
+        tuple(violations),
+        stopped_at,
+        trusted_source,
+        tuple(checks),
     )
+
+
+def check_point(
+    scenario: Scenario, at: str, checkpoint: Checkpoint, state: State
+) -> CheckpointResult:
+    """What a checkpoint reports against the state it is checked in, value by value."""
+    values = rule_values_or_none(scenario.model, state.phases, state.ledger)
+    mismatches = []
+    for reported in checkpoint.values:
+        got = values.get(reported.name) if values is not None else None
+        if got is None or not reported.admits(got):
+            mismatches.append(Mismatch(reported, got))
+    return CheckpointResult(at, checkpoint, tuple(mismatches))
 
 
 def _on_time(
     scenario: Scenario,
     machine: Machine,
+    name: str,
     entry: ScenarioEvent,
     began: Mapping[str, Date | None],
     params: Mapping[str, Value],
@@ -79,7 +119,7 @@ def _on_time(
     """An event that marks the end of a phase's planned time, dated before that end: refused
     by the time rule. None when there is nothing to refuse."""
     model = scenario.model
-    event = model.events[entry.event]
+    event = model.events[name]
     if event.expires is None:
         return None
     start = began.get(model.phases[event.expires].region)
@@ -92,8 +132,8 @@ def _on_time(
     if judged is None or judged.passed:
         return None
     state = machine.state
-    values = MappingProxyType(machine.params_for(entry.event, params))
-    return Refused(entry.event, values, state, Judgement(entry.event, state.phase, (judged,)))
+    values = MappingProxyType(machine.params_for(name, params))
+    return Refused(name, values, state, Judgement(name, state.phase, (judged,)))
 
 
 def chosen_params(
@@ -120,7 +160,7 @@ def history_violation(
         return None
     applied = [step for step in steps if isinstance(step.outcome, Applied)]
     states = [start, *(step.after for step in applied)]
-    events = ["start", *(step.entry.event for step in applied)]
+    events = ["start", *(step.outcome.event for step in applied if step.outcome is not None)]
     broken = judge_history(
         model,
         states,

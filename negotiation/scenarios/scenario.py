@@ -46,12 +46,46 @@ class Claim:
 
 
 @dataclass(frozen=True)
+class Reported:
+    """One value a checkpoint reports: a variable's, a derived value's or a region's phase;
+    exactly (`value`) or as a figure (a range, each source's value)."""
+
+    name: str
+    value: Value | None
+    figure: Figure | None = None
+
+    def admits(self, got: Value) -> bool:
+        if self.figure is not None:
+            return isinstance(got, int) and self.figure.admits(got)
+        return got == self.value and type(got) is type(self.value)
+
+    def text(self) -> str:
+        if self.figure is not None:
+            return self.figure.text()
+        if isinstance(self.value, bool):
+            return "true" if self.value else "false"
+        return f"{self.value:,}" if isinstance(self.value, int) else str(self.value)
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """What a source reported at one point of the history: the replay checks it there."""
+
+    source: str
+    by: str
+    says: str
+    values: tuple[Reported, ...]
+    confidence: str | None = None
+
+
+@dataclass(frozen=True)
 class ScenarioEvent:
-    """One dated entry of a scenario: the model event it fires, with its evidence."""
+    """One dated entry of a scenario: the model event it fires (if any), with its evidence, and
+    what a source reported there (a checkpoint)."""
 
     id: str
     date: Date | None
-    event: str
+    event: str | None
     params: Mapping[str, Value]
     actor: str | None = None
     claims: tuple[Claim, ...] = ()
@@ -60,6 +94,7 @@ class ScenarioEvent:
     location: Location | None = field(default=None, compare=False)
     figures: Mapping[str, Figure] = field(default_factory=dict)
     codes: Codes | None = None
+    checkpoint: Checkpoint | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +129,7 @@ class Scenario:
     # `overrides:` as written, and a counterfactual's own `start:` (its base gives the rest).
     rule_overrides: OverridesSpec | None = None
     own_start: StartSpec | None = None
+    links: Mapping[str, str] = field(default_factory=dict)  # link group -> what it keeps
 
     @property
     def start_phase(self) -> str:

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from negotiation.rules.event_codes import Codes
-from negotiation.scenarios.scenario import Scenario, ScenarioEvent
+from negotiation.rules.model import Value
+from negotiation.scenarios.scenario import Checkpoint, Reported, Scenario, ScenarioEvent
 from negotiation.semantics.outcomes import (
     Applied,
     Broken,
@@ -25,7 +26,7 @@ class TraceStep:
     entry: ScenarioEvent
     before: State
     params: Mapping[str, Any]
-    outcome: Outcome
+    outcome: Outcome | None  # None: the entry fires no event (a checkpoint alone)
     inherited: bool = False
 
     @property
@@ -55,6 +56,27 @@ class TraceStep:
 
 
 @dataclass(frozen=True)
+class Mismatch:
+    """A value a checkpoint reports that the ledger does not hold (`got` None: undefined)."""
+
+    reported: Reported
+    got: Value | None
+
+
+@dataclass(frozen=True)
+class CheckpointResult:
+    """A checkpoint checked where it stands in the history: the values that disagree."""
+
+    at: str
+    checkpoint: Checkpoint
+    mismatches: tuple[Mismatch, ...]
+
+    @property
+    def met(self) -> bool:
+        return not self.mismatches
+
+
+@dataclass(frozen=True)
 class Violation:
     """A rule the replayed history broke, and at which entry (None: in the starting state)."""
 
@@ -73,6 +95,11 @@ class Trace:
     violations: tuple[Violation, ...] = ()
     stopped_at: str | None = None
     trusted_source: str | None = None
+    checkpoints: tuple[CheckpointResult, ...] = ()
+
+    @property
+    def checkpoint_failures(self) -> tuple[CheckpointResult, ...]:
+        return tuple(result for result in self.checkpoints if not result.met)
 
     @property
     def refused(self) -> tuple[TraceStep, ...]:
@@ -88,6 +115,7 @@ class Trace:
         """True when nothing was refused or broken and every expectation was met."""
         return (
             not self.expectation_failures
+            and not self.checkpoint_failures
             and not self.violations
             and not self.refused
             and self.stopped_at is None
@@ -98,5 +126,5 @@ def codes_of(scenario: Scenario, entry: ScenarioEvent) -> Codes | None:
     """The entry's own codes, else its event's default codes in the model."""
     if entry.codes is not None:
         return entry.codes
-    event = scenario.model.events.get(entry.event)
+    event = scenario.model.events.get(entry.event) if entry.event is not None else None
     return event.codes if event else None

@@ -96,6 +96,16 @@ def rule_values(model: Model, phases: Phases, ledger: Ledger) -> tuple[Mapping[s
     return values, phase
 
 
+def rule_values_or_none(model: Model, phases: Phases, ledger: Ledger) -> Mapping[str, Any] | None:
+    """`rule_values`, with every region under its name (one region: `phase`), or None if a
+    derived value divides by zero."""
+    try:
+        values, _ = rule_values(model, phases, ledger)
+    except _Undefined:
+        return None
+    return {**values, **phases}
+
+
 def judge_guards(
     model: Model,
     event: Event,
