@@ -194,3 +194,10 @@ def test_properties_on_a_scenario_says_it_is_a_scenario():
     result = invoke("check", "--properties", str(ROOT / "scenarios" / "gaza-2025.yaml"))
     assert result.exit_code == 2
     assert "this is a scenario file, not a model" in result.stderr
+
+
+def test_properties_leave_nothing_in_the_working_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = invoke("check", "--properties", str(MODELS / "two_regions.yaml"), "--examples", "20")
+    assert result.exit_code == 0, result.output
+    assert list(tmp_path.iterdir()) == []

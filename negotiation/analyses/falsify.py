@@ -13,11 +13,13 @@ for `check --properties`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
+from hypothesis import HealthCheck, Phase, Verbosity, configuration, given, seed, settings
 from hypothesis import strategies as st
 
 from negotiation.rules.model import Event, Model, Param, Value
@@ -158,7 +160,8 @@ def falsify(
 
     interrupted = False
     try:
-        history_keeps_the_rules()
+        with _storage_out_of_the_way():
+            history_keeps_the_rules()
     except AssertionError:
         pass  # the failure is in `found`
     except KeyboardInterrupt:
@@ -185,6 +188,18 @@ def falsify(
         failure=failure,
         counterexample=tuple(found.get("applied", ())) if failure else (),
     )
+
+
+@contextlib.contextmanager
+def _storage_out_of_the_way() -> Iterator[None]:
+    """Hypothesis keeps a `.hypothesis` folder in the working folder (a cache of constants even
+    with no example database); a rule test of ours leaves nothing in the user's folder."""
+    with tempfile.TemporaryDirectory(prefix="negotiation-hypothesis-") as home:
+        configuration.set_hypothesis_home_dir(home)
+        try:
+            yield
+        finally:
+            configuration.set_hypothesis_home_dir(None)
 
 
 def counterexample_scenario(
