@@ -31,6 +31,12 @@ from negotiation.cli.base import EXIT_FAILED, FORMAT, OUTPUT, cli, emit, text_wi
     help="Replay once per extreme of every uncertain or contested figure and report which "
     "conclusions change.",
 )
+@click.option(
+    "--until",
+    metavar="DATE|STEP",
+    help="Stop the replay there: after the step with this id or number, or before the first "
+    "step dated after DATE. Expectations are not checked; a cut is not a failure.",
+)
 def run(
     scenario: str,
     output_format: str,
@@ -38,6 +44,7 @@ def run(
     on_refused: str,
     trusted_source: str | None,
     sensitivity: bool,
+    until: str | None,
 ) -> None:
     """Replay SCENARIO and print its timeline and end state.
 
@@ -51,6 +58,7 @@ def run(
       negotiation run scenarios/gaza-2025.yaml
       negotiation run scenarios/gaza-2025.yaml --format json -o trace.json
       negotiation run scenarios/gaza-2025.yaml --sensitivity
+      negotiation run scenarios/gaza-2025.yaml --until 2025-03-18
     """
     from negotiation.scenarios.load import load_scenario
     from negotiation.scenarios.replay import replay
@@ -59,10 +67,10 @@ def run(
     if trusted_source is not None:
         loaded.check_trusted_source(trusted_source)
     if sensitivity:
-        if trusted_source is not None or on_refused != "stop":
+        if trusted_source is not None or on_refused != "stop" or until is not None:
             raise click.UsageError(
                 "--sensitivity replays every figure's values itself, recording refusals and "
-                "going on; it takes neither --trusted-source nor --on-refused"
+                "going on to the end; it takes neither --trusted-source, --on-refused nor --until"
             )
         from negotiation.analyses.sensitivity import sensitivity as vary
 
@@ -80,7 +88,10 @@ def run(
             click.get_current_context().exit(EXIT_FAILED)
         return
     trace = replay(
-        loaded, on_refused="skip" if on_refused == "skip" else "stop", trusted_source=trusted_source
+        loaded,
+        on_refused="skip" if on_refused == "skip" else "stop",
+        trusted_source=trusted_source,
+        until=until,
     )
     if output_format == "json":
         from negotiation.render.data import to_json, trace_data

@@ -80,6 +80,7 @@ def trace_data(trace: Trace) -> dict[str, Any]:
             "failures": [checkpoint_data(r) for r in trace.checkpoint_failures],
         },
         "stopped_at": trace.stopped_at,
+        "until": trace.until,
     }
 
 

@@ -228,6 +228,13 @@ def _end_state(console: Console, trace: Trace) -> None:
     console.print(ledger_table(model, final.ledger, trace.scenario.start_ledger))
     if trace.stopped_at is not None:
         console.print(f"[red bold]Replay stopped[/] at '{trace.stopped_at}'.")
+    if trace.until is not None:
+        left = len(trace.scenario.events) - len(trace.steps)
+        console.print(
+            f"Replay cut where asked (until {safe(trace.until)}): {left} later "
+            f"{'entry' if left == 1 else 'entries'} not replayed, expectations not checked.",
+            soft_wrap=True,
+        )
     for result in trace.checkpoint_failures:
         for mismatch in result.mismatches:
             got = "undefined" if mismatch.got is None else _value(mismatch.got)
@@ -251,7 +258,7 @@ def _end_state(console: Console, trace: Trace) -> None:
         console.print("[red bold]Not met:[/]")
         for failure in trace.expectation_failures:
             console.print(f"  - {safe(failure)}")
-    elif trace.stopped_at is None and not trace.violations:
+    elif trace.stopped_at is None and trace.until is None and not trace.violations:
         met = "Expectations met." if trace.scenario.expect else "Expectations: none stated."
         console.print(f"[green]{met}[/]" if trace.scenario.expect else met)
         if model.properties:

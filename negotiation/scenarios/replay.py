@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Literal
 
+from negotiation.errors import UsageError, suggest
 from negotiation.rules.model import Value
-from negotiation.scenarios.dates import Date
+from negotiation.scenarios.dates import Date, DateError, parse_date
 from negotiation.scenarios.scenario import Checkpoint, Scenario, ScenarioEvent
 from negotiation.scenarios.trace import (
     CheckpointResult,
@@ -36,6 +37,7 @@ def replay(
     on_refused: OnRefused = "stop",
     trusted_source: str | None = None,
     figures: Mapping[tuple[str, str], int] | None = None,
+    until: str | None = None,
 ) -> Trace:
     """Replay every event of `scenario` in order.
 
@@ -46,14 +48,19 @@ def replay(
 
     A figure (a parameter with several values) takes its `best` value, or with `trusted_source`
     the value that source gives, or the value `figures` sets for its (event id, parameter).
+
+    `until` cuts the replay where the caller asks (see `until_index`): after the entry with that
+    id or step number, or before the first entry dated after that date. A cut replay records
+    `until` and checks no expectation (its end was not reached), and is not a failure.
     """
+    last = until_index(scenario, until) if until is not None else len(scenario.events) - 1
     machine = Machine(scenario.model, scenario.start_phases, scenario.start_ledger)
     steps: list[TraceStep] = []
     violations: list[Violation] = []
     stopped_at: str | None = None
     began = {region: scenario.start_date for region in scenario.start_phases}
     checks: list[CheckpointResult] = []
-    for index, entry in enumerate(scenario.events):
+    for index, entry in enumerate(scenario.events[: last + 1]):
         before = machine.state
         params = chosen_params(entry, trusted_source, figures or {})
         outcome: Outcome | None = None
@@ -82,7 +89,8 @@ def replay(
     broken = history_violation(scenario, start, steps, machine)
     if broken is not None:
         violations.append(broken)
-    failures = () if stopped_at else expectation_failures(scenario, final)
+    cut = until if stopped_at is None and last < len(scenario.events) - 1 else None
+    failures = () if stopped_at or cut else expectation_failures(scenario, final)
     return Trace(
         scenario,
         tuple(steps),
@@ -92,7 +100,39 @@ def replay(
         stopped_at,
         trusted_source,
         tuple(checks),
+        cut,
     )
+
+
+def until_index(scenario: Scenario, until: str) -> int:
+    """The index of the last entry a replay `until` this point replays (-1: none).
+
+    `until` is an entry's id, a step number (1 for the first entry, as a timeline numbers
+    them), or a date: the replay stops before the first entry dated wholly after it (an
+    undated entry or one whose dates reach back to it is replayed). Raise UsageError when it
+    is none of these.
+    """
+    ids = [entry.id for entry in scenario.events]
+    if until in ids:
+        return ids.index(until)
+    if until.isdigit():
+        number = int(until)
+        if not 1 <= number <= len(ids):
+            raise UsageError(
+                f"there is no step {number}: the scenario has {len(ids)} steps", "--until"
+            )
+        return number - 1
+    try:
+        date = parse_date(until)
+    except DateError:
+        hint = suggest(until, ids) or "; give a step id, a step number or a date"
+        raise UsageError(f"'{until}' is no step of the scenario{hint}", "--until") from None
+    end = date.latest or date.earliest
+    for index, entry in enumerate(scenario.events):
+        starts = entry.date.earliest if entry.date is not None else None
+        if end is not None and starts is not None and starts > end:
+            return index - 1
+    return len(ids) - 1
 
 
 def check_point(

@@ -96,6 +96,9 @@ class Trace:
     stopped_at: str | None = None
     trusted_source: str | None = None
     checkpoints: tuple[CheckpointResult, ...] = ()
+    # Where the caller asked the replay to stop (its `until`), when entries after it were left
+    # out: a cut, not a failure, so `ok` does not read it; expectations are not checked.
+    until: str | None = None
 
     @property
     def checkpoint_failures(self) -> tuple[CheckpointResult, ...]:
@@ -108,7 +111,7 @@ class Trace:
     @property
     def expectations_checked(self) -> bool:
         """The scenario states expectations and the replay reached its end to check them."""
-        return self.scenario.expect is not None and self.stopped_at is None
+        return self.scenario.expect is not None and self.stopped_at is None and self.until is None
 
     @property
     def ok(self) -> bool:
