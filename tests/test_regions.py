@@ -185,3 +185,25 @@ def test_sensitivity_moves_linked_figures_and_rules_out_what_a_checkpoint_contra
         "contradicts the checkpoint at 'report_after_b'" in v.ruled_out for v in result.variants
     )
     assert all(not v.changes for v in result.variants)
+
+
+def test_an_event_that_leads_a_region_back_to_its_phase_restarts_the_planned_time(
+    tmp_path: Path,
+) -> None:
+    text = (MODELS / "two_regions.yaml").read_text(encoding="utf-8")
+    renewal = "  renewed:\n    from: [phase_one]\n    expires: phase_one\n    to: phase_one\n"
+    (tmp_path / "two_regions.yaml").write_text(
+        text.replace("  strikes:\n", renewal + "  strikes:\n")
+    )
+    events = """events:
+  - {id: a, date: 2025-01-19, event: ceasefire_begins}
+  - {id: renewal, date: 2025-03-02, event: renewed}
+  - {id: too_soon, date: 2025-04-01, event: renewed}
+"""
+    (tmp_path / "s.yaml").write_text(
+        "scenario: s\ntitle: Renewals\nmodel: two_regions.yaml\nstart: {date: 2025-01-01}\n"
+        + events
+    )
+    trace = replay(load_scenario(tmp_path / "s.yaml"))
+    assert [step.entry.id for step in trace.refused] == ["too_soon"]
+    assert "from 2025-03-02, to 2025-04-13" in trace.refused[0].refused.reason

@@ -69,9 +69,9 @@ def replay(
             outcome = outcome or machine.attempt(entry.event, params)
         steps.append(TraceStep(entry, before, params, outcome, index < scenario.inherited))
         if isinstance(outcome, Applied):
-            for region, phase in outcome.after.phases.items():
-                if before.phases[region] != phase:
-                    began[region] = entry.date
+            # an event that leads a region to a phase (again, for a renewal) starts its clock
+            for phase in scenario.model.events[outcome.event].to:
+                began[scenario.model.phases[phase].region] = entry.date
         if isinstance(outcome, Broken):
             violations.append(Violation(outcome, entry.id))
             stopped_at = entry.id
