@@ -1,0 +1,1 @@
+"""Teaching: sessions that walk a class through a history and its counterfactuals."""
