@@ -41,15 +41,24 @@ from negotiation.rules.event_codes import (
     plover_event_types,
     plover_modes,
 )
-from negotiation.rules.expressions import BOOL, Expression, compile_expression
+from negotiation.rules.expressions import BOOL, INT, Expression, compile_expression
 from negotiation.rules.model import Event, Model, Param, Value
 from negotiation.scenarios.builder import describe_start
 from negotiation.scenarios.counterfactual import apply_overrides
 from negotiation.scenarios.dates import Date, parse_date
 from negotiation.scenarios.figures import Figure, FigureValue
-from negotiation.scenarios.scenario import Claim, Expectation, Scenario, ScenarioEvent, Source
-from negotiation.semantics.judge import check_state
+from negotiation.scenarios.scenario import (
+    Checkpoint,
+    Claim,
+    Expectation,
+    Reported,
+    Scenario,
+    ScenarioEvent,
+    Source,
+)
+from negotiation.semantics.judge import check_state, rule_values_or_none
 from negotiation.semantics.machine import Machine, RefusedEvent, RuleViolation
+from negotiation.semantics.outcomes import State
 from negotiation.semantics.search import Fired
 
 
@@ -129,6 +138,7 @@ _NAMES = st.sampled_from(["true", "false", "null", "no", "on"]) | st.from_regex(
     r"[a-z][a-z0-9_]{0,8}", fullmatch=True
 )
 _STANCES = st.sampled_from(["asserted", "disputed", "denied"])
+_CONFIDENCE = st.none() | st.sampled_from(["high", "medium", "low"])
 
 
 @functools.cache
@@ -223,8 +233,17 @@ def _parse_date(text: str) -> Date:
 
 
 @st.composite
-def figures(draw: Any, best: int, param: Param, source_ids: Sequence[str]) -> Figure:
-    """A figure for `param` around `best`: a range and per-source values within its bounds."""
+def figures(
+    draw: Any,
+    best: int,
+    param: Param,
+    source_ids: Sequence[str],
+    links: Sequence[str] = (),
+    best_given: bool = True,
+) -> Figure:
+    """A figure for `param` around `best`: a range (either end may be open) and per-source
+    values within its bounds, with a scope, confidences and maybe one of `links`. Without
+    `best_given` (a checkpoint's figure), `best` may be left out where a bound is given."""
     lowest = param.min if param.min is not None else best - 100
     highest = param.max if param.max is not None else best + 100
     given = draw(st.sampled_from(["range", "low", "high", "neither"]))
@@ -235,9 +254,58 @@ def figures(draw: Any, best: int, param: Param, source_ids: Sequence[str]) -> Fi
         st.sampled_from(source_ids),
         awkward_text(2),
         st.integers(min_value=lowest, max_value=highest),
+        _CONFIDENCE,
     )
     values = draw(st.lists(value, max_size=2)) if source_ids else []
-    return Figure(best, low, high, tuple(values), draw(prose()))
+    open_best = not best_given and given != "neither" and draw(st.booleans())
+    linked = draw(st.none() | st.sampled_from(links)) if links else None
+    return Figure(
+        None if open_best else best,
+        low,
+        high,
+        tuple(values),
+        draw(prose()),
+        draw(prose(2)),
+        linked,
+    )
+
+
+def _checkpoint(
+    draw: Any, model: Model, state: State, source_ids: Sequence[str], links: Sequence[str]
+) -> Checkpoint | None:
+    """What a source could report in `state` and the replay finds there: variables, derived
+    values and (with regions) phases, exactly or as figures that admit the ledger's value."""
+    values = rule_values_or_none(model, state.phases, state.ledger)
+    if values is None or not source_ids:
+        return None  # a derived value divides by zero: nothing can be reported
+    names = [*model.variables, *model.derived, *model.region_types()]
+    chosen = draw(st.lists(st.sampled_from(names), min_size=1, max_size=3, unique=True))
+    reported = []
+    for name in chosen:
+        got = values[name]
+        if isinstance(got, int) and not isinstance(got, bool) and draw(st.booleans()):
+            figure = draw(figures(got, Param(name, INT), source_ids, links, best_given=False))
+            reported.append(Reported(name, figure.best, figure))
+        else:
+            reported.append(Reported(name, got))
+    return Checkpoint(
+        draw(st.sampled_from(source_ids)),
+        draw(prose(2)),
+        draw(prose()),
+        tuple(reported),
+        draw(_CONFIDENCE),
+    )
+
+
+def _due(model: Model, event: Event, began: Mapping[str, Date | None]) -> datetime.date | None:
+    """The first day an `expires` event may be dated without the replay refusing it."""
+    if event.expires is None:
+        return None
+    phase = model.phases[event.expires]
+    start = began.get(phase.region)
+    if start is None or start.earliest is None or phase.planned_days is None:
+        return None
+    return start.earliest + datetime.timedelta(days=phase.planned_days)
 
 
 def _entries(
@@ -247,14 +315,30 @@ def _entries(
     max_events: int,
     day: datetime.date,
     prefix: str,
+    began: dict[str, Date | None],
+    links: Sequence[str] = (),
 ) -> list[ScenarioEvent]:
     """Entries `machine` accepts one after the other (it fires them), dated in order from `day`,
-    with actors, claims, figures, codes and notes; their ids start with `prefix`."""
+    with actors, claims, figures, codes, notes and checkpoints of the state after them, and
+    checkpoints alone; their ids start with `prefix`. `began` holds the date each region's
+    phase began, as the replay keeps it: an event that ends a phase's planned time is dated no
+    earlier than that end (or left undated), so the replay does not refuse it."""
     model = machine.model
     actors = st.none() | st.sampled_from(sorted(model.parties)) if model.parties else st.none()
-    claim = st.builds(Claim, awkward_text(2), st.sampled_from(source_ids), _STANCES, prose())
+    claim = st.builds(
+        Claim, awkward_text(2), st.sampled_from(source_ids), _STANCES, prose(), _CONFIDENCE
+    )
     entries: list[ScenarioEvent] = []
     for _ in range(draw(st.integers(min_value=0, max_value=max_events))):
+        day = min(day + datetime.timedelta(days=draw(st.integers(0, 40))), _LAST_DAY)
+        if source_ids and draw(st.integers(0, 5)) == 0:  # a checkpoint alone
+            checkpoint = _checkpoint(draw, model, machine.state, source_ids, links)
+            if checkpoint is not None:
+                date = draw(st.none() | dates(day))
+                entries.append(
+                    ScenarioEvent(f"{prefix}{len(entries)}", date, None, {}, checkpoint=checkpoint)
+                )
+            continue
         candidates = [n for n, e in model.events.items() if e.allows(machine.phases)]
         if not candidates:
             break
@@ -263,20 +347,26 @@ def _entries(
         values = draw(params(event))
         if not machine.explain(name, values).allowed:
             continue
+        before = machine.phases
         try:
             machine.fire(name, values)
         except NegotiationError:  # a step that would break a rule is not applicable
             continue
-        day = min(day + datetime.timedelta(days=draw(st.integers(0, 40))), _LAST_DAY)
+        due = _due(model, event, began)
+        day = max(day, due) if due is not None else day
+        date = draw(st.none() | dates(day)) if day <= _LAST_DAY else None
+        day = min(day, _LAST_DAY)
+        began.update((r, date) for r, phase in machine.phases.items() if before[r] != phase)
         figured = {
-            key: draw(figures(int(values[key]), param, source_ids))
+            key: draw(figures(int(values[key]), param, source_ids, links))
             for key, param in event.params.items()
             if param.type.kind == "int" and draw(st.booleans())
         }
+        checked = draw(st.integers(0, 3)) == 0
         entries.append(
             ScenarioEvent(
                 f"{prefix}{len(entries)}",
-                draw(st.none() | dates(day)),
+                date,
                 name,
                 values,
                 draw(actors),
@@ -285,6 +375,9 @@ def _entries(
                 draw(prose()),
                 figures=figured,
                 codes=draw(st.none() | codes()),
+                checkpoint=_checkpoint(draw, model, machine.state, source_ids, links)
+                if checked
+                else None,
             )
         )
     return entries
@@ -293,20 +386,24 @@ def _entries(
 def _start(
     draw: Any, model: Model, phases: Mapping[str, str], ledger: Mapping[str, Value]
 ) -> tuple[dict[str, str], dict[str, Value]]:
-    """Changes to a starting `ledger`, and `phases` or phases that differ in one region, that
-    keep the model's rules (no changes and `phases` if none would)."""
+    """Changes to a starting `ledger`, and `phases` or phases that differ in one region or
+    (with regions) in several, that keep the model's rules (no changes and `phases` if none
+    would)."""
     names = draw(st.lists(st.sampled_from(sorted(model.variables)), max_size=3, unique=True))
     variables = [model.variables[name] for name in names]
     changes = {
         v.name: draw(param_values(Param(v.name, v.type, min=v.min, max=v.max))) for v in variables
     }
-    candidates = [{**phases, model.phases[p].region: p} for p in model.phases]
-    valid = [c for c in candidates if check_state(model, c, {**ledger, **changes}) is None]
-    if not valid:
-        return dict(phases), {}
-    if dict(phases) in valid and draw(st.booleans()):
-        return dict(phases), changes
-    return draw(st.sampled_from(valid)), changes
+    start = dict(phases)
+    for _ in range(draw(st.integers(1, min(3, len(model.regions))))):
+        candidates = [{**start, model.phases[p].region: p} for p in model.phases]
+        valid = [c for c in candidates if check_state(model, c, {**ledger, **changes}) is None]
+        if not valid:
+            return dict(phases), {}
+        if start in valid and draw(st.booleans()):
+            break
+        start = draw(st.sampled_from(valid))
+    return start, changes
 
 
 def _given_phases(model: Model, given: str | list[str] | None) -> dict[str, str]:
@@ -321,8 +418,12 @@ def _expectation(draw: Any, model: Model, machine: Machine) -> Expectation | Non
     ledger = machine.ledger
     names = st.lists(st.sampled_from(sorted(ledger)), max_size=3, unique=True)
     holds = [_holds(name, ledger[name], model) for name in draw(names)]
+    ends = list(machine.phases.values())  # every region's, or (with regions) some of them
+    some = st.lists(st.sampled_from(ends), min_size=1, unique=True).map(
+        lambda chosen: tuple(phase for phase in ends if phase in chosen)
+    )
     return Expectation(
-        draw(st.just(()) | st.just(tuple(machine.phases.values()))),
+        draw(st.just(()) | st.just(tuple(ends)) | some),
         {name: ledger[name] for name in draw(names)},
         tuple(holds),
     )
@@ -337,21 +438,26 @@ def _holds(name: str, value: Value, model: Model) -> Expression:
 @st.composite
 def scenarios(draw: Any, model: Model, model_reference: str, max_events: int = 12) -> Scenario:
     """Whole scenarios for `model`, each what `load_scenario` builds from its file, with every
-    field a scenario file can give: several graded sources, a start (phase, date, ledger) that
-    keeps the invariants, entries the machine accepts one after the other from it, dated in every
-    form the loader reads, with actors, claims, figures, codes and notes, and an expectation the
-    replay meets. Titles, names, claims and notes carry `AWKWARD` text.
+    field a scenario file can give: several graded sources, link groups, a start (phases, date,
+    ledger) that keeps the invariants, entries the machine accepts one after the other from it,
+    dated in every form the loader reads, with actors, claims, figures (scoped, linked, open
+    bounds), codes, notes and checkpoints the replay meets, checkpoints alone, and an
+    expectation the replay meets. Titles, names, claims and notes carry `AWKWARD` text.
 
     `model_reference` is what the scenario's `model:` says (a built-in name or a path), so the
     scenario can be written out and read back.
     """
     bibliography = draw(sources())
+    links = draw(st.dictionaries(_NAMES, awkward_text(2), max_size=2))
     phase, changes = _start(draw, model, model.initial, model.initial_ledger())
     ledger = {**model.initial_ledger(), **changes}
     day = draw(_DAYS)
     start_date = draw(st.none() | dates(day))
     machine = Machine(model, phase, ledger)
-    entries = _entries(draw, machine, sorted(bibliography), max_events, day, "event_")
+    began = dict.fromkeys(phase, start_date)
+    entries = _entries(
+        draw, machine, sorted(bibliography), max_events, day, "event_", began, sorted(links)
+    )
     return Scenario(
         name=draw(_NAMES),
         title=draw(awkward_text()),
@@ -364,6 +470,8 @@ def scenarios(draw: Any, model: Model, model_reference: str, max_events: int = 1
         events=tuple(entries),
         expect=_expectation(draw, model, machine),
         model_reference=model_reference,
+        links=dict.fromkeys(links, "sum"),
+        link_descriptions=links,
     )
 
 
@@ -425,14 +533,20 @@ def counterfactual_scenarios(
     phase = model.configuration({**base.start_phases, **_given_phases(model, start.phase)})
     ledger = {**base.start_ledger, **start.ledger}
     machine = Machine(changed_model, phase, ledger)
+    start_date = _parse_date(start.date) if start.date else base.start_date
+    began = dict.fromkeys(phase, start_date)
     for entry in kept:
+        before = machine.phases
         try:
-            machine.fire(entry.event, entry.params)
+            if entry.event is not None:
+                machine.fire(entry.event, entry.params)
         except NegotiationError:
             continue
+        began.update((r, entry.date) for r, p in machine.phases.items() if before[r] != p)
     earliest = [e.date.earliest for e in kept if e.date is not None and e.date.earliest]
     day = max(earliest, default=draw(_DAYS))
-    own = _entries(draw, machine, sorted(bibliography), max_events, day, "own_")
+    links = sorted(base.links)  # the base's link groups: the counterfactual writes them too
+    own = _entries(draw, machine, sorted(bibliography), max_events, day, "own_", began, links)
     described_start = describe_start(own_start) if own_start is not None else None
     counterfactual = Scenario(
         name=draw(_NAMES),
@@ -441,7 +555,7 @@ def counterfactual_scenarios(
         model=changed_model,
         sources=bibliography,
         start_phases=phase,
-        start_date=_parse_date(start.date) if start.date else base.start_date,
+        start_date=start_date,
         start_ledger=ledger,
         events=(*kept, *own),
         expect=_expectation(draw, changed_model, machine),
@@ -453,6 +567,8 @@ def counterfactual_scenarios(
         inherited=len(kept),
         rule_overrides=rules,
         own_start=own_start,
+        links=base.links,
+        link_descriptions=base.link_descriptions,
     )
     return base, counterfactual
 

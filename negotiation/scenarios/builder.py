@@ -133,6 +133,10 @@ class _Builder:
             spec.overrides,
             own_start,
             {**(base.links if base else {}), **{n: link.keep for n, link in spec.links.items()}},
+            {
+                **(base.link_descriptions if base else {}),
+                **{n: link.description for n, link in spec.links.items()},
+            },
         )
 
     def phase_list(self, given: str | list[str] | None, *where: Key) -> list[str] | None:
@@ -267,7 +271,9 @@ class _Builder:
             entry.event,
             params,
             entry.actor,
-            tuple(Claim(c.by, c.source, c.stance, _prose(c.says)) for c in entry.claims),
+            tuple(
+                Claim(c.by, c.source, c.stance, _prose(c.says), c.confidence) for c in entry.claims
+            ),
             _prose(entry.derived),
             _prose(entry.note),
             self.document.locate(*where),

@@ -43,6 +43,7 @@ class Claim:
     source: str
     stance: Stance = "asserted"
     says: str = ""
+    confidence: str | None = None  # high, medium or low, as the analyst judges
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,7 @@ class Scenario:
     rule_overrides: OverridesSpec | None = None
     own_start: StartSpec | None = None
     links: Mapping[str, str] = field(default_factory=dict)  # link group -> what it keeps
+    link_descriptions: Mapping[str, str] = field(default_factory=dict)  # link group -> its words
 
     @property
     def start_phase(self) -> str:

@@ -23,7 +23,7 @@ from negotiation.errors import EventError, suggest
 from negotiation.files.schema import OverridesSpec, StartSpec, schema_comment
 from negotiation.rules.event_codes import Codes
 from negotiation.scenarios.figures import Figure
-from negotiation.scenarios.scenario import Scenario, ScenarioEvent, Source
+from negotiation.scenarios.scenario import Checkpoint, Scenario, ScenarioEvent, Source
 
 
 class Quoted(str):
@@ -65,6 +65,8 @@ def scenario_data(scenario: Scenario) -> dict[str, Any]:
         data["overrides"] = _overrides(scenario.rule_overrides)
     if scenario.sources:
         data["sources"] = {Quoted(sid): _source(s) for sid, s in scenario.sources.items()}
+    if scenario.links:
+        data["links"] = _links(scenario)
     start = _own_start(scenario.own_start) if scenario.extends is not None else _start(scenario)
     if start is not None:
         data["start"] = start
@@ -127,6 +129,19 @@ def _source(source: Source) -> dict[str, Any]:
     return data
 
 
+def _links(scenario: Scenario) -> dict[str, Any]:
+    # A counterfactual writes its base's links too: its own figures may name them, and the
+    # base's links below its own give back the same groups.
+    data: dict[str, Any] = {}
+    for name, keep in scenario.links.items():
+        link: dict[str, Any] = {"keep": Quoted(keep)}
+        description = scenario.link_descriptions.get(name, "")
+        if description:
+            link["description"] = Quoted(description)
+        data[Quoted(name)] = link
+    return data
+
+
 def _start(scenario: Scenario) -> dict[str, Any]:
     start: dict[str, Any] = {"phase": _phases(list(scenario.start_phases.values()))}
     if scenario.start_date is not None:
@@ -173,7 +188,7 @@ def _overrides(overrides: OverridesSpec) -> dict[str, Any]:
             if change.from_ is not None:
                 event["from"] = [Quoted(phase) for phase in change.from_]
             if change.to is not None:
-                event["to"] = Quoted(change.to)
+                event["to"] = _phases([change.to] if isinstance(change.to, str) else change.to)
     return data
 
 
@@ -181,7 +196,8 @@ def _event(entry: ScenarioEvent) -> dict[str, Any]:
     data: dict[str, Any] = {"id": Quoted(entry.id)}
     if entry.date is not None:
         data["date"] = Quoted(str(entry.date))
-    data["event"] = Quoted(entry.event)
+    if entry.event is not None:  # else a checkpoint alone
+        data["event"] = Quoted(entry.event)
     if entry.params:
         data["params"] = {
             Quoted(name): _figure(entry.figures[name]) if name in entry.figures else _value(value)
@@ -193,6 +209,7 @@ def _event(entry: ScenarioEvent) -> dict[str, Any]:
         data["claims"] = [
             {"by": Quoted(c.by), "source": Quoted(c.source), "stance": Quoted(c.stance)}
             | ({"says": Quoted(c.says)} if c.says else {})
+            | ({"confidence": Quoted(c.confidence)} if c.confidence is not None else {})
             for c in entry.claims
         ]
     if entry.derived:
@@ -201,24 +218,48 @@ def _event(entry: ScenarioEvent) -> dict[str, Any]:
         data["codes"] = _codes(entry.codes)
     if entry.note:
         data["note"] = Quoted(entry.note)
+    if entry.checkpoint is not None:
+        data["checkpoint"] = _checkpoint(entry.checkpoint)
+    return data
+
+
+def _checkpoint(checkpoint: Checkpoint) -> dict[str, Any]:
+    data: dict[str, Any] = {"source": Quoted(checkpoint.source)}
+    if checkpoint.by:
+        data["by"] = Quoted(checkpoint.by)
+    if checkpoint.says:
+        data["says"] = Quoted(checkpoint.says)
+    if checkpoint.confidence is not None:
+        data["confidence"] = Quoted(checkpoint.confidence)
+    data["values"] = {
+        Quoted(reported.name): _figure(reported.figure)
+        if reported.figure is not None
+        else _value(reported.value)
+        for reported in checkpoint.values
+    }
     return data
 
 
 def _figure(figure: Figure) -> dict[str, Any]:
-    data: dict[str, Any] = {"best": figure.best}
-    if figure.low is not None:
-        data["low"] = figure.low
-    if figure.high is not None:
-        data["high"] = figure.high
+    # A checkpoint's figure may give only a range: no `best`, or an open bound.
+    data: dict[str, Any] = {}
+    for key in ("best", "low", "high"):
+        if getattr(figure, key) is not None:
+            data[key] = getattr(figure, key)
     if figure.values:
         data["values"] = [
             {"source": Quoted(v.source)}
             | ({"by": Quoted(v.by)} if v.by else {})
             | {"value": v.value}
+            | ({"confidence": Quoted(v.confidence)} if v.confidence is not None else {})
             for v in figure.values
         ]
     if figure.derived:
         data["derived"] = Quoted(figure.derived)
+    if figure.scope:
+        data["scope"] = Quoted(figure.scope)
+    if figure.linked is not None:
+        data["linked"] = Quoted(figure.linked)
     return data
 
 
