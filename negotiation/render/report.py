@@ -298,33 +298,24 @@ def _checkpoints(trace: Trace) -> list[dict[str, Any]]:
 
 def _comparison(trace: Trace, other: Trace) -> dict[str, Any]:
     result = compare(trace, other)
-    data = divergence_data(result)
     index = result.index
-    rows = []
-    if index is not None:
-        for number in range(index, max(len(trace.steps), len(other.steps))):
-            rows.append(
-                {
-                    "number": number + 1,
-                    "a": _side(trace, number),
-                    "b": _side(other, number),
-                }
-            )
     return {
-        **data,
+        **divergence_data(result),
         "title_a": trace.scenario.title,
         "title_b": other.scenario.title,
         "shared": index,
-        "rows": rows,
-        "final_a": _phase_cells(trace.scenario.model, trace.final.phases, None),
-        "final_b": _phase_cells(other.scenario.model, other.final.phases, None),
+        "sides": [_side(one, index) for one in (trace, other)] if index is not None else [],
     }
 
 
-def _side(trace: Trace, index: int) -> dict[str, Any] | None:
-    if index >= len(trace.steps):
-        return None
-    return _row(trace, index + 1, trace.steps[index])
+def _side(trace: Trace, index: int) -> dict[str, Any]:
+    """One history from the step where it parts from the other, and where it ends."""
+    return {
+        "title": trace.scenario.title,
+        "rows": [_row(trace, number, step) for number, step in _numbered(trace)[index:]],
+        "steps": len(trace.steps),
+        "final": _phase_cells(trace.scenario.model, trace.final.phases, None),
+    }
 
 
 def _web_address(url: str | None) -> str | None:
