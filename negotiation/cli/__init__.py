@@ -13,6 +13,7 @@ import sys
 import click
 
 from negotiation.cli import check, replay
+from negotiation.cli import diagram as diagram  # adds the `diagram` command
 from negotiation.cli import report as report  # adds the `report` command
 from negotiation.cli import walkthrough as walkthrough  # adds the `walkthrough` command
 from negotiation.cli.base import (
