@@ -96,7 +96,7 @@ def _session(walk: Walkthrough) -> None:
             click.echo(render_screen(screen, color=color, width=width), nl=False, color=color)
         if session.done or any(isinstance(screen, Goodbye) for screen in screens):
             return
-        click.echo(render_keys(session.keys()))
+        click.echo(render_keys(session.commands()))
         command = read("> ")
         if command is None:  # end of input: as if the student had quit
             command = "q"

@@ -198,7 +198,7 @@ def _answer(console: Console, prediction: Prediction, handout: bool) -> None:
         _para(console, f"[bold]What if[/] ({option.key}): ", branch.scenario.title)
         rows: Rows = []
         if branch.scenario.rationale:
-            rows.append(("why", prose(branch.scenario.rationale)))
+            rows.append(("premise", prose(branch.scenario.rationale)))
         if branch.at < len(branch.trace.steps):
             rows += verdict_rows(branch.trace.steps[branch.at])
         else:
@@ -231,6 +231,8 @@ def _debrief(console: Console, screen: Debrief) -> None:
             _rows(console, [(mark, safe(text))], indent=1, width=1)
     if not walk.questions:
         console.print("No teaching note of this model or scenario asks a question.")
+    else:
+        console.print("Questions, from the teaching notes:")
     for number, question in enumerate(walk.questions, start=1):
         rows = [(f"{number}.", safe(question.text)), ("", f"from {safe(question.source)}")]
         _rows(console, rows, indent=1, width=3)

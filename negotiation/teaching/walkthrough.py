@@ -346,10 +346,10 @@ class Frame:
 KEYS = {
     "n": "next",
     "b": "back",
-    "j": "jump to a step, id or date",
-    "p": "predict what happens next",
-    "x": "branch into the counterfactual",
-    "r": "return to where you branched",
+    "j": "jump (j 5, j an-id, j 2025-03-18)",
+    "p": "predict",
+    "x": "branch",
+    "r": "return",
     "q": "quit",
 }
 
@@ -389,7 +389,7 @@ class Session:
             return Debrief(self.walkthrough, tuple(self.predictions))
         return Step(frame.trace, frame.position, frame.branch, frame.decision)
 
-    def keys(self) -> tuple[tuple[str, str], ...]:
+    def commands(self) -> tuple[tuple[str, str], ...]:
         """The commands that do something now, with what they do."""
         if self.done:
             return ()
@@ -430,7 +430,7 @@ class Session:
             return self._jump(argument)
         if word == "x":
             return self._branch(argument)
-        known = ", ".join(f"{key} {meaning}" for key, meaning in self.keys())
+        known = ", ".join(f"{key} {meaning}" for key, meaning in self.commands())
         return (Message(f"'{command.strip()}' is not a command here; {known}"),)
 
     def _next(self) -> tuple[Screen, ...]:
