@@ -46,7 +46,9 @@ def diagram(
     at: str | None,
     output: str | None,
 ) -> None:
-    """Draw MODEL (a built-in name or a file; default: gaza_truce) as a state diagram.
+    """Draw a model as a state diagram: Mermaid, Graphviz DOT or SVG.
+
+    MODEL is a built-in model's name or a model file (default: gaza_truce).
 
     Regions are drawn as clusters, phases by their titles, the initial phase of each region
     with an arrow from a start point, final phases marked; each transition is labelled with

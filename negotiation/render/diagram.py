@@ -261,6 +261,14 @@ def mermaid_text(text: str) -> str:
     return re.sub(r"(?i)(directio)(n)(?=\s)", lambda m: f"{m[1]}#{ord(m[2])};", "".join(out))
 
 
+def mermaid_comment(text: str) -> str:
+    """`text` safe in a `%%` comment line: on one line, and with no `%` or brace to start a
+    directive (Mermaid looks for `%%{...}%%` anywhere in the text, comments included)."""
+    return "".join(
+        " " if not ch.isprintable() else f"#{ord(ch)};" if ch in "%{}" else ch for ch in text
+    )
+
+
 def mermaid_id(phase: str) -> str:
     """A phase's Mermaid id: its name, unless Mermaid would read that as a keyword."""
     return f"Phase_{phase}" if phase.lower() in MERMAID_KEYWORDS else phase
@@ -268,9 +276,9 @@ def mermaid_id(phase: str) -> str:
 
 def to_mermaid(model: Model, path: Path | None = None) -> str:
     """The model as a Mermaid `stateDiagram-v2`, one composite state for each region."""
-    lines = [f"%% {model.name}: {mermaid_text(model.title)}"]
+    lines = [f"%% {model.name}: {mermaid_comment(model.title)}"]
     if path:
-        lines.append(f"%% {mermaid_text(path.caption)}")
+        lines.append(f"%% {mermaid_comment(path.caption)}")
     lines.append("stateDiagram-v2")
     arrows = transitions(model)
     for region in model.regions.values():
