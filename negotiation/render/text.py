@@ -230,11 +230,12 @@ def _end_state(console: Console, trace: Trace) -> None:
         console.print(f"[red bold]Replay stopped[/] at '{trace.stopped_at}'.")
     if trace.until is not None:
         left = len(trace.scenario.events) - len(trace.steps)
-        console.print(
-            f"Replay cut where asked (until {safe(trace.until)}): {left} later "
-            f"{'entry' if left == 1 else 'entries'} not replayed, expectations not checked.",
-            soft_wrap=True,
+        cut = (
+            f"Replay cut where asked (until {shown(trace.until)}): {left} later "
+            f"{'entry' if left == 1 else 'entries'} not replayed, expectations not checked."
         )
+        for line in textwrap.wrap(cut, console.width, break_on_hyphens=False):
+            console.print(escape(line), soft_wrap=True)
     for result in trace.checkpoint_failures:
         for mismatch in result.mismatches:
             got = "undefined" if mismatch.got is None else _value(mismatch.got)
