@@ -156,11 +156,12 @@ def use_color(output: str | None) -> bool:
 
 
 def text_width(output: str | None) -> int:
-    from negotiation.render.text import WIDTH
+    """The width text output is wrapped to: the terminal's, or 80 into a file or pipe."""
+    from negotiation.render.text import MIN_WIDTH, WIDTH
 
     if output is None and sys.stdout is not None and sys.stdout.isatty():
-        return max(WIDTH, shutil.get_terminal_size().columns)
-    return WIDTH
+        return max(MIN_WIDTH, shutil.get_terminal_size().columns)  # the terminal's, as it is
+    return WIDTH  # 80 columns into a file or a pipe
 
 
 def emit(text: str, output: str | None) -> None:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import textwrap
-
 from rich.table import Table
 
 from negotiation.analyses.compare import Divergence, PhaseSpan
-from negotiation.render.text import WIDTH, _console, _plain, _rows, _written, safe
+from negotiation.render.text import WIDTH, _console, _plain, _rows, _written, safe, wrap
 from negotiation.scenarios.trace import TraceStep
 
 
@@ -22,21 +20,16 @@ def render_divergence(result: Divergence, width: int = WIDTH) -> str:
     else:
         console.print(f"[bold]First divergence[/] at step {result.index + 1}:")
         for side, step in (("A", result.first_a), ("B", result.first_b)):
-            lines = textwrap.wrap(
-                f"  {side}  {_describe(step)}",
-                console.width,
-                subsequent_indent=" " * 5,
-                break_on_hyphens=False,
-            )
+            lines = wrap(f"  {side}  {_describe(step)}", console.width, " " * 5)
             for line in lines:
                 console.print(safe(line), soft_wrap=True)
     console.print()
     console.print("[bold]Phases[/] (whole days in each; a range where the dates are ranges)")
     table = Table(box=None, pad_edge=False, show_edge=False)
     for side in ("A", "B"):
-        table.add_column(f"{side} phase")
-        table.add_column("from")
-        table.add_column("days", justify="right")
+        table.add_column(f"{side} phase", overflow="fold")
+        table.add_column("from", overflow="fold")
+        table.add_column("days", justify="right", overflow="fold")
     rows = max(len(result.timeline_a), len(result.timeline_b))
     for number in range(rows):
         cells: list[str] = []
@@ -91,5 +84,5 @@ def _span_cells(span: PhaseSpan | None) -> list[str]:
         days = ""
     else:
         fewest, most = span.days
-        days = str(fewest) if fewest == most else f"{fewest}–{most}"
+        days = str(fewest) if fewest == most else f"{fewest} to {most}"
     return [span.phase, str(span.start) if span.start else "undated", days]

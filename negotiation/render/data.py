@@ -171,6 +171,7 @@ def guard_data(outcome: GuardOutcome) -> dict[str, Any]:
     return {
         "guard": outcome.guard,
         "passed": outcome.passed,
+        "applies": not outcome.exempt,
         "reason": outcome.reason,
         "values": dict(outcome.values),
     }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import textwrap
 from collections.abc import Mapping
 
 from rich.console import Console
@@ -19,7 +18,52 @@ from negotiation.scenarios.scenario import Claim
 from negotiation.scenarios.trace import CheckpointResult, Trace, TraceStep, codes_of
 from negotiation.semantics.judge import derived_values
 
-WIDTH = 100
+WIDTH = 80  # into a file or a pipe
+MIN_WIDTH = 60  # the narrowest terminal the timeline is wrapped for
+
+
+def wrap(text: str, width: int, subsequent_indent: str = "") -> list[str]:
+    """`text` in lines of at most `width` bytes of UTF-8 (so "→" counts three): narrower than
+    a terminal needs, but a line fits 80 columns by any count, `awk 'length > 80'` included.
+    Words longer than a line are cut."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        while len(word.encode()) > width - len(subsequent_indent.encode()):
+            cut = _fit(word, width - len((subsequent_indent if lines or line else "").encode()))
+            if line:
+                lines.append(line)
+                line = ""
+            lines.append((subsequent_indent if lines else "") + word[:cut])
+            word = word[cut:]
+        candidate = f"{line} {word}" if line else (subsequent_indent if lines else "") + word
+        if len(candidate.encode()) > width and line:
+            lines.append(line)
+            candidate = subsequent_indent + word
+        line = candidate
+    if line:
+        lines.append(line)
+    return lines
+
+
+def _fit(word: str, room: int) -> int:
+    """How many characters of `word` fit in `room` bytes (at least one)."""
+    used = 0
+    for index, char in enumerate(word):
+        used += len(char.encode())
+        if used > room:
+            return max(index, 1)
+    return len(word)
+
+
+def say(console: Console, text: str, indent: str = "  ") -> None:
+    """A line of our own words (markup allowed) wrapped to the console's width."""
+    plain = Text.from_markup(text)
+    if len(plain.plain.encode()) <= console.width:
+        console.print(text, soft_wrap=True)
+        return
+    for line in wrap(plain.plain, console.width, indent):
+        console.print(escape(line), soft_wrap=True)
 
 
 def safe(text: str) -> str:
@@ -33,30 +77,67 @@ def render_trace(trace: Trace, color: bool = False, width: int = WIDTH) -> str:
     console = _console(color, width)
     scenario = trace.scenario
     model = scenario.model
-    console.print(f"[bold]{safe(scenario.title)}[/]")
+    say(console, f"[bold]{safe(scenario.title)}[/]")
     start = f", {scenario.start_date}" if scenario.start_date else ""
-    console.print(f"scenario  {scenario.name}")
-    console.print(f"model     {model.name} ({safe(model.title)})")
-    console.print(f"start     {scenario.start_phase}{start}")
+    say(console, f"scenario  {scenario.name}")
+    say(console, f"model     {model.name} ({safe(model.title)})")
+    say(console, f"start     {scenario.start_phase}{start}")
     if scenario.extends:
         where = f", diverging at '{scenario.diverge_at}'" if scenario.diverge_at else ""
-        console.print(
+        say(
+            console,
             f"extends   {safe(scenario.extends)}: keeps its first {scenario.inherited} "
-            f"events (marked b){where}"
+            f"events (marked b){where}",
         )
     if scenario.rationale:
         _rows(console, [("why", safe(scenario.rationale))], indent=0, width=8)
     for override in scenario.overrides:
         _rows(console, [("override", safe(override))], indent=0, width=8)
     if trace.trusted_source:
-        console.print(f"figures   where sources disagree, the values of '{trace.trusted_source}'")
+        say(console, f"figures   where sources disagree, the values of '{trace.trusted_source}'")
     for number, step in enumerate(trace.steps, start=1):
         console.print()
         _step(console, trace, number, step)
     console.print()
     _end_state(console, trace)
+    _bibliography(console, trace)
     text = _written(console)
     return "".join(line.rstrip() + "\n" for line in text.splitlines())
+
+
+def cited_sources(trace: Trace) -> list[str]:
+    """The ids of the sources the replayed entries cite (claims, checkpoints, figures), in the
+    order the scenario lists its sources."""
+    cited: set[str] = set()
+    for step in trace.steps:
+        entry = step.entry
+        cited.update(claim.source for claim in entry.claims)
+        if entry.checkpoint is not None:
+            cited.add(entry.checkpoint.source)
+        for figure in entry.figures.values():
+            cited.update(value.source for value in figure.values)
+    return [sid for sid in trace.scenario.sources if sid in cited]
+
+
+def _bibliography(console: Console, trace: Trace) -> None:
+    """The sources the replay cites: publisher, title, date, grade and address."""
+    cited = cited_sources(trace)
+    if not cited:
+        return
+    console.print()
+    say(console, "[bold]Sources[/]")
+    width = min(max(len(sid) for sid in cited), 24)
+    for sid in cited:
+        source = trace.scenario.sources[sid]
+        parts = [source.publisher, f'"{source.title}"', source.date or "undated"]
+        if source.grade:
+            parts.append(f"graded {source.grade}")
+        text = ", ".join(parts) + "." + (f" {source.url}" if source.url else "")
+        if len(sid) > width:  # a long id on a line of its own
+            console.print(escape(sid), soft_wrap=True)
+            _rows(console, [("", safe(text))], indent=0, width=width)
+        else:
+            _rows(console, [(escape(sid), safe(text))], indent=0, width=width)
 
 
 def _written(console: Console) -> str:
@@ -88,7 +169,7 @@ def _step(console: Console, trace: Trace, number: int, step: TraceStep) -> None:
     date = entry.date if entry.date is not None else "undated"
     mark = "b" if step.inherited else " "
     header = f"{number:>3}{mark} {date}  {entry.id}  {call}{actor}"
-    lines = textwrap.wrap(header, console.width, subsequent_indent=" " * 9, break_on_hyphens=False)
+    lines = wrap(header, console.width, subsequent_indent=" " * 9)
     console.print(f"[bold]{safe(lines[0])}[/]", soft_wrap=True)
     for line in lines[1:]:
         console.print(safe(line), soft_wrap=True)
@@ -117,8 +198,12 @@ def _step(console: Console, trace: Trace, number: int, step: TraceStep) -> None:
             if step.after.ledger[name] != old
         ]
         rows.append(("changed", " · ".join(changes) if changes else "nothing"))
-        if step.guards:
-            rows.append(("guards", ", ".join(f"{o.guard} ✓" for o in step.guards)))
+        applied = [o for o in step.guards if not o.exempt]
+        if applied:
+            rows.append(("guards", ", ".join(f"{o.guard} ✓" for o in applied)))
+        for outcome in step.guards:
+            if outcome.exempt:
+                rows.append(("n/a", f"{outcome.guard}: does not apply, as {outcome.exempt}"))
     result = next((c for c in trace.checkpoints if c.at == entry.id), None)
     if result is not None:
         rows += _checkpoint_rows(trace, result)
@@ -147,7 +232,7 @@ def _rows(console: Console, rows: list[tuple[str, str]], indent: int = 3, width:
     for label, text in rows:
         plain_label = Text.from_markup(label).plain
         words = Text.from_markup(text).plain
-        lines = textwrap.wrap(words, room, break_on_hyphens=False) or [""]
+        lines = wrap(words, room) or [""]
         gap = " " * (width - len(plain_label) + 2)
         console.print(f"{lead}{label}{gap}{safe(lines[0])}", soft_wrap=True)
         for line in lines[1:]:
@@ -218,53 +303,53 @@ def _end_state(console: Console, trace: Trace) -> None:
     final = trace.final
     if model.one_region:
         title = model.phases[final.phase].title
-        console.print(f"[bold]End state[/]: {final.phase} ({safe(title)})")
+        say(console, f"[bold]End state[/]: {final.phase} ({safe(title)})")
     else:
-        console.print("[bold]End state[/]:")
+        say(console, "[bold]End state[/]:")
         width = max(len(region) for region in model.regions)
         for region, phase in final.phases.items():
             title = model.phases[phase].title
-            console.print(f"  {region:<{width}}  {phase} ({safe(title)})")
+            say(console, f"  {region:<{width}}  {phase} ({safe(title)})")
     console.print(ledger_table(model, final.ledger, trace.scenario.start_ledger))
     if trace.stopped_at is not None:
-        console.print(f"[red bold]Replay stopped[/] at '{trace.stopped_at}'.")
+        say(console, f"[red bold]Replay stopped[/] at '{trace.stopped_at}'.")
     if trace.until is not None:
         left = len(trace.scenario.events) - len(trace.steps)
         cut = (
             f"Replay cut where asked (until {shown(trace.until)}): {left} later "
             f"{'entry' if left == 1 else 'entries'} not replayed, expectations not checked."
         )
-        for line in textwrap.wrap(cut, console.width, break_on_hyphens=False):
+        for line in wrap(cut, console.width):
             console.print(escape(line), soft_wrap=True)
     for result in trace.checkpoint_failures:
         for mismatch in result.mismatches:
             got = "undefined" if mismatch.got is None else _value(mismatch.got)
-            console.print(
+            say(
+                console,
                 f"[red bold]Checkpoint failed[/] at '{result.at}': {mismatch.reported.name} "
                 f"reported as {mismatch.reported.text()} by {safe(result.checkpoint.source)}, "
                 f"the replay gives {got}",
-                soft_wrap=True,
             )
     if trace.checkpoints and not trace.checkpoint_failures:
         count = len(trace.checkpoints)
-        console.print(f"Checkpoints: {count} met, each where its source reported it.")
+        say(console, f"Checkpoints: {count} met, each where its source reported it.")
     for violation in trace.violations:
         where = f"at '{violation.at}'" if violation.at else "in the starting state"
         broken = violation.broken
-        console.print(
+        say(
+            console,
             f"[red bold]Broken[/] {where}: {broken.rule}: {safe(broken.message)}",
-            soft_wrap=True,
         )
     if trace.expectation_failures:
-        console.print("[red bold]Not met:[/]")
+        say(console, "[red bold]Not met:[/]")
         for failure in trace.expectation_failures:
-            console.print(f"  - {safe(failure)}")
+            say(console, f"  - {safe(failure)}")
     elif trace.stopped_at is None and trace.until is None and not trace.violations:
         met = "Expectations met." if trace.scenario.expect else "Expectations: none stated."
-        console.print(f"[green]{met}[/]" if trace.scenario.expect else met)
+        say(console, f"[green]{met}[/]" if trace.scenario.expect else met)
         if model.properties:
             count = len(model.properties)
-            console.print(f"The model's {count} properties hold on this history.")
+            say(console, f"The model's {count} properties hold on this history.")
 
 
 def ledger_table(model: Model, ledger: Mapping[str, Value], start: Mapping[str, Value]) -> Table:
@@ -309,53 +394,57 @@ def render_sensitivity(result: Sensitivity, width: int = WIDTH) -> str:
     console = _console(False, width)
     scenario = result.baseline.scenario
     figures = result.figures
-    console.print(
+    say(
+        console,
         f"Sensitivity of {scenario.name} to its uncertain and contested figures: "
         f"{len(figures)} figure{'s' if len(figures) != 1 else ''}, "
-        f"{len(result.variants)} variant replay{'s' if len(result.variants) != 1 else ''}."
+        f"{len(result.variants)} variant replay{'s' if len(result.variants) != 1 else ''}.",
     )
     met = "met" if not result.baseline.expectation_failures else "not met"
-    console.print(
-        f"As written, the replay ends in {result.baseline.final.phase}; expectations {met}."
+    say(
+        console,
+        f"As written, the replay ends in {result.baseline.final.phase}; expectations {met}.",
     )
     if not figures:
-        console.print("No figure in this scenario has a range or disagreeing sources.")
+        say(console, "No figure in this scenario has a range or disagreeing sources.")
     for event_id, param in figures:
         entry = next(e for e in scenario.events if e.id == event_id)
         figure = entry.figures[param]
         console.print()
-        console.print(
-            f"[bold]{event_id}.{param}[/]: {safe(_figure(result.baseline, param, figure))}"
+        say(
+            console, f"[bold]{event_id}.{param}[/]: {safe(_figure(result.baseline, param, figure))}"
         )
         for variant in result.variants:
             if (variant.event_id, variant.param) != (event_id, param):
                 continue
             moved = f", with {', '.join(variant.moved_with)}" if variant.moved_with else ""
             if variant.ruled_out:
-                console.print(f"  at {variant.value} ({safe(variant.label)}{moved}): ruled out")
+                say(console, f"  at {variant.value} ({safe(variant.label)}{moved}): ruled out")
                 _rows(console, [("", safe(variant.ruled_out))], indent=2, width=1)
             elif variant.changes:
                 rows = [("", safe(change)) for change in variant.changes]
-                console.print(
+                say(
+                    console,
                     f"  at {variant.value} ({safe(variant.label)}{moved}): "
-                    f"{len(variant.changes)} conclusion(s) change"
+                    f"{len(variant.changes)} conclusion(s) change",
                 )
                 _rows(console, rows, indent=2, width=1)
             else:
-                console.print(
-                    f"  at {variant.value} ({safe(variant.label)}{moved}): nothing changes"
+                say(
+                    console, f"  at {variant.value} ({safe(variant.label)}{moved}): nothing changes"
                 )
     resting = sorted({f"{v.event_id}.{v.param}" for v in result.variants if v.changes})
     console.print()
     if resting:
-        console.print("Conclusions rest on: " + ", ".join(resting) + ".")
+        say(console, "Conclusions rest on: " + ", ".join(resting) + ".")
     elif figures:
         replayed = "the variants replayed" if result.skipped else "these figures"
-        console.print(f"No conclusion rests on {replayed}.")
+        say(console, f"No conclusion rests on {replayed}.")
     if result.skipped:
-        console.print(
+        say(
+            console,
             f"... {result.skipped:,} variant{'s' if result.skipped != 1 else ''} not replayed: "
-            f"the budget of {MAX_REPLAYS} replays was reached."
+            f"the budget of {MAX_REPLAYS} replays was reached.",
         )
     text = _written(console)
     return "".join(line.rstrip() + "\n" for line in text.splitlines())

@@ -6,7 +6,6 @@ needs beside it: the sources' titles, the phases in force, each rule's reason, t
 from __future__ import annotations
 
 import re
-import textwrap
 from collections.abc import Iterator
 
 from rich.console import Console
@@ -21,6 +20,7 @@ from negotiation.render.text import (
     _step,
     _written,
     safe,
+    wrap,
 )
 from negotiation.scenarios.scenario import ScenarioEvent
 from negotiation.scenarios.trace import Trace, TraceStep
@@ -288,7 +288,7 @@ def _para(console: Console, lead: str, text: str, bold: bool = False) -> None:
     console's width with a hanging indent."""
     plain_lead = Text.from_markup(lead).plain
     words = plain_lead + " ".join(shown(text).split())
-    lines = textwrap.wrap(words, console.width, subsequent_indent="  ", break_on_hyphens=False)
+    lines = wrap(words, console.width, subsequent_indent="  ")
     for number, line in enumerate(lines or [plain_lead]):
         shown_line = safe(line[len(plain_lead) :]) if number == 0 else safe(line)
         shown_line = f"[bold]{shown_line}[/]" if bold else shown_line

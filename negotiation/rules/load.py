@@ -5,6 +5,7 @@ FileError, each located; `_Builder` reads as the row of small checks a model mus
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -485,7 +486,10 @@ class _Builder:
         for index, gspec in enumerate(spec.guards):
             expression = self.expression(gspec.when, scope, BOOL, *where, "guards", index, "when")
             if expression is not None:
-                guards.append(Guard(gspec.name, expression, gspec.reason, tuple(gspec.sources)))
+                exempt = _exemption(expression, scope)
+                guards.append(
+                    Guard(gspec.name, expression, gspec.reason, tuple(gspec.sources), exempt)
+                )
         self.duplicates([g.name for g in spec.guards], "guard", *where, "guards")
         return tuple(guards)
 
@@ -544,3 +548,23 @@ class _Builder:
             if name in seen:
                 self.problem(f"duplicate {what} '{name}'", *where, index)
             seen.add(name)
+
+
+def _exemption(expression: Expression, scope: Scope) -> Expression | None:
+    """For a guard `A or B` where A is a test of the event's parameters (`how != 'rescued'`,
+    `not flag`): A, the condition under which the guard does not apply to a firing."""
+    body = expression.tree.body
+    if not (isinstance(body, ast.BoolOp) and isinstance(body.op, ast.Or)):
+        return None
+    first = body.values[0]
+
+    def names(nodes: list[ast.expr]) -> set[str]:
+        return {n.id for node in nodes for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+    conditional = isinstance(first, ast.Compare) or (
+        isinstance(first, ast.UnaryOp) and isinstance(first.op, ast.Not)
+    )
+    condition = names([first])
+    if not conditional or not condition or not condition <= set(scope.params):
+        return None  # `qatar or egypt` asks something of the firing itself: no exemption
+    return compile_expression(ast.unparse(first), scope, BOOL)

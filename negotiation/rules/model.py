@@ -103,12 +103,18 @@ class Derived:
 
 @dataclass(frozen=True)
 class Guard:
-    """A named rule on an event: an expression and the reason it exists."""
+    """A named rule on an event: an expression and the reason it exists.
+
+    `exempt` is the guard's own condition for not applying, read from its form: a guard
+    `how != 'rescued' or bodies == 0` has nothing to say about a firing whose parameters make
+    `how != 'rescued'` true, and is shown as not applying rather than as passed.
+    """
 
     name: str
     expression: Expression
     reason: str
     sources: tuple[str, ...] = ()
+    exempt: Expression | None = None
 
 
 @dataclass(frozen=True)

@@ -136,7 +136,7 @@ class Scenario:
     @property
     def start_phase(self) -> str:
         """The starting phases as one text (the phase itself with one region)."""
-        return " · ".join(self.start_phases.values())
+        return ", ".join(self.start_phases.values())
 
     @property
     def own_events(self) -> tuple[ScenarioEvent, ...]:

@@ -119,7 +119,7 @@ def judge_guards(
     Guards that read a parameter in `skip_params` are not judged (for asking which events may
     fire before their parameters are known). A guard that divides by zero is `Broken`.
     """
-    shown_phases = " · ".join(phases.values())
+    shown_phases = ", ".join(phases.values())
     if not event.allows(phases):
         reason = f"'{event.name}' fires only from " + ", ".join(event.from_phases)
         where = {region: phases.get(region) for region in event.requires}
@@ -137,8 +137,13 @@ def judge_guards(
         if isinstance(result, _DividedByZero):
             return _division(Rule("guard", guard.name), guard.expression, event.name)
         shown = guard.expression.values(values, params, phase)
+        exempt = ""
+        if guard.exempt is not None and evaluate(guard.exempt, values, params, phase) is True:
+            exempt = guard.exempt.text
         outcomes.append(
-            GuardOutcome(guard.name, bool(result), guard.reason, guard.expression.text, shown)
+            GuardOutcome(
+                guard.name, bool(result), guard.reason, guard.expression.text, shown, exempt
+            )
         )
     return Judgement(event.name, shown_phases, tuple(outcomes))
 

@@ -41,6 +41,7 @@ class GuardOutcome:
     reason: str
     expression: str
     values: Mapping[str, Any]
+    exempt: str = ""  # the condition under which the guard did not apply to this firing
 
 
 @dataclass(frozen=True)
@@ -99,8 +100,8 @@ class State:
 
     @property
     def phase(self) -> str:
-        """The phases as one text, for people: `war` with one region, else joined by ` · `."""
-        return " · ".join(self.phases.values())
+        """The phases as one text, for people: `war` with one region, else joined by `, `."""
+        return ", ".join(self.phases.values())
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, State) and (dict(self.phases), dict(self.ledger)) == (
