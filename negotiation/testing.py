@@ -395,14 +395,19 @@ def _start(
         v.name: draw(param_values(Param(v.name, v.type, min=v.min, max=v.max))) for v in variables
     }
     start = dict(phases)
-    for _ in range(draw(st.integers(1, min(3, len(model.regions))))):
-        candidates = [{**start, model.phases[p].region: p} for p in model.phases]
+    for region in draw(st.lists(st.sampled_from(sorted(model.regions)), max_size=3, unique=True)):
+        candidates = [
+            {**start, region: p} for p in model.regions[region].phases if p != start[region]
+        ]
         valid = [c for c in candidates if check_state(model, c, {**ledger, **changes}) is None]
+        if not valid and changes:  # the changes break a rule: move phases alone
+            changes = {}
+            valid = [c for c in candidates if check_state(model, c, ledger) is None]
         if not valid:
-            return dict(phases), {}
-        if start in valid and draw(st.booleans()):
             break
         start = draw(st.sampled_from(valid))
+    if check_state(model, start, {**ledger, **changes}) is not None:
+        return dict(phases), {}
     return start, changes
 
 
@@ -448,7 +453,7 @@ def scenarios(draw: Any, model: Model, model_reference: str, max_events: int = 1
     scenario can be written out and read back.
     """
     bibliography = draw(sources())
-    links = draw(st.dictionaries(_NAMES, awkward_text(2), max_size=2))
+    links = draw(st.just({}) | st.dictionaries(_NAMES, awkward_text(2), min_size=1, max_size=2))
     phase, changes = _start(draw, model, model.initial, model.initial_ledger())
     ledger = {**model.initial_ledger(), **changes}
     day = draw(_DAYS)

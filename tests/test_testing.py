@@ -6,13 +6,14 @@ The round trip of the scenario format (load(dump(scenario)) == scenario) is in t
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from hypothesis import HealthCheck, Phase, given, settings
 
 from negotiation import Machine, load_model, replay
 from negotiation.render.data import to_json, trace_data
 from negotiation.scenarios.figures import Figure
-from negotiation.scenarios.scenario import Scenario
+from negotiation.scenarios.scenario import Checkpoint, Reported, Scenario
 from negotiation.testing import (
     applicable_sequences,
     counterfactual_scenarios,
@@ -21,6 +22,8 @@ from negotiation.testing import (
 )
 
 MODEL = load_model("gaza_truce")
+TWO_REGIONS_FILE = Path(__file__).parent / "models" / "two_regions.yaml"
+TWO_REGIONS = load_model(TWO_REGIONS_FILE)
 SLOW = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -50,6 +53,18 @@ def figures_of(scenario: Scenario) -> list[Figure]:
     return [figure for entry in scenario.events for figure in entry.figures.values()]
 
 
+def checkpoints_of(scenario: Scenario) -> list[Checkpoint]:
+    return [entry.checkpoint for entry in scenario.events if entry.checkpoint is not None]
+
+
+def reported_of(scenario: Scenario) -> list[Reported]:
+    return [reported for checkpoint in checkpoints_of(scenario) for reported in checkpoint.values]
+
+
+def reported_figures(scenario: Scenario) -> list[Figure]:
+    return [r.figure for r in reported_of(scenario) if r.figure is not None]
+
+
 def date_texts(scenario: Scenario) -> list[str]:
     return [entry.date.text for entry in scenario.events if entry.date is not None]
 
@@ -63,6 +78,31 @@ GENERATED: dict[str, Callable[[Scenario], bool]] = {
     "figure ranges": lambda s: any(f.low is not None and f.high is not None for f in figures_of(s)),
     "figure values per source": lambda s: any(len(f.values) > 1 for f in figures_of(s)),
     "figure derivations": lambda s: any(f.derived for f in figures_of(s)),
+    "figure scopes": lambda s: any(f.scope for f in figures_of(s)),
+    "a figure value's confidence": lambda s: any(
+        v.confidence for f in figures_of(s) for v in f.values
+    ),
+    "linked figures": lambda s: any(f.linked for f in figures_of(s)),
+    "links with a description": lambda s: any(s.link_descriptions.values()),
+    "a claim's confidence": lambda s: any(c.confidence for e in s.events for c in e.claims),
+    "a checkpoint beside an event": lambda s: any(
+        e.event is not None and e.checkpoint is not None for e in s.events
+    ),
+    "a checkpoint alone": lambda s: any(e.event is None for e in s.events),
+    "a checkpoint's confidence, by and says": lambda s: any(
+        c.confidence and c.by and c.says for c in checkpoints_of(s)
+    ),
+    "a checkpoint's true/false": lambda s: any(isinstance(r.value, bool) for r in reported_of(s)),
+    "a checkpoint's number": lambda s: any(
+        type(r.value) is int and r.figure is None for r in reported_of(s)
+    ),
+    "a checkpoint's range with no best": lambda s: any(f.best is None for f in reported_figures(s)),
+    "a checkpoint's open bound": lambda s: any(
+        (f.low is None) != (f.high is None) for f in reported_figures(s)
+    ),
+    "a checkpoint's linked, scoped figure": lambda s: any(
+        f.linked and f.scope for f in reported_figures(s)
+    ),
     "CAMEO and PLOVER codes together": lambda s: any(
         e.codes and e.codes.cameo and e.codes.plover for e in s.events
     ),
@@ -90,6 +130,20 @@ GENERATED: dict[str, Callable[[Scenario], bool]] = {
     "an expected phase": lambda s: bool(s.expect and s.expect.phases),
     "expected values": lambda s: bool(s.expect and s.expect.ledger),
     "expected holds": lambda s: bool(s.expect and s.expect.holds),
+}
+
+# ... and what only a model with regions has (tests/models/two_regions.yaml).
+REGIONS_GENERATED: dict[str, Callable[[Scenario], bool]] = {
+    "start phases moved in two regions": lambda s: all(
+        s.start_phases[region] != phase for region, phase in TWO_REGIONS.initial.items()
+    ),
+    "expected phases of every region": lambda s: bool(s.expect and len(s.expect.phases) == 2),
+    "expected phases of one region": lambda s: bool(s.expect and len(s.expect.phases) == 1),
+    "a dated lapse": lambda s: any(
+        e.event == "phase_one_expires" and e.date is not None for e in s.events
+    ),
+    "a checkpoint's phase": lambda s: any(r.name in ("fighting", "deal") for r in reported_of(s)),
+    "a checkpoint's derived value": lambda s: any(r.name == "seized" for r in reported_of(s)),
 }
 
 COUNTERFACTUAL_GENERATED: dict[str, Callable[[Scenario, Scenario], bool]] = {
@@ -131,6 +185,18 @@ def test_scenarios_generate_every_field():
     assert sorted(set(GENERATED) - seen) == []
 
 
+def test_scenarios_of_a_model_with_regions_generate_what_regions_allow():
+    seen: set[str] = set()
+
+    @settings(COLLECT, max_examples=150)
+    @given(scenarios(TWO_REGIONS, str(TWO_REGIONS_FILE)))
+    def collect(scenario):
+        seen.update(what for what, has in REGIONS_GENERATED.items() if has(scenario))
+
+    collect()
+    assert sorted(set(REGIONS_GENERATED) - seen) == []
+
+
 def test_counterfactual_scenarios_generate_every_field():
     seen: set[str] = set()
 
@@ -141,6 +207,15 @@ def test_counterfactual_scenarios_generate_every_field():
 
     collect()
     assert sorted(set(COUNTERFACTUAL_GENERATED) - seen) == []
+
+
+@settings(SLOW, max_examples=100)
+@given(scenarios(TWO_REGIONS, str(TWO_REGIONS_FILE)))
+def test_generated_scenarios_of_a_model_with_regions_replay_and_meet_their_checkpoints(scenario):
+    # Its phase one lapses (`expires`) after 42 days: the replay refuses a lapse dated earlier.
+    trace = replay(scenario)
+    assert (trace.refused, trace.stopped_at, trace.checkpoint_failures) == ((), None, ())
+    assert trace.expectation_failures == ()
 
 
 @SLOW
