@@ -44,6 +44,15 @@ FORMAT = click.option(
     show_default=True,
     help="text for people, json (one object, stable key order) for programs.",
 )
+PAGE_FORMAT = click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="text for people, json (one object, stable key order) for programs, markdown for a "
+    "handout or a lesson page (the timeline as the terminal shows it, the sources as links).",
+)
 _FORCE = "negotiation.output.force"
 Command = TypeVar("Command", bound=Callable[..., Any])
 

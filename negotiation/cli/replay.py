@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import click
 
-from negotiation.cli.base import EXIT_FAILED, FORMAT, OUTPUT, cli, emit, text_width, use_color
+from negotiation.cli.base import (
+    EXIT_FAILED,
+    OUTPUT,
+    PAGE_FORMAT,
+    cli,
+    emit,
+    text_width,
+    use_color,
+)
 
 
 @cli.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
-@FORMAT
+@PAGE_FORMAT
 @OUTPUT
 @click.option(
     "--on-refused",
@@ -75,6 +83,8 @@ def run(
         from negotiation.analyses.sensitivity import sensitivity as vary
 
         result = vary(loaded)
+        if output_format == "markdown":
+            raise click.UsageError("--sensitivity prints text or json, not markdown")
         if output_format == "json":
             from negotiation.render.data import sensitivity_data, to_json
 
@@ -97,6 +107,10 @@ def run(
         from negotiation.render.data import to_json, trace_data
 
         text = to_json(trace_data(trace))
+    elif output_format == "markdown":
+        from negotiation.render.markdown import trace_markdown
+
+        text = trace_markdown(trace, width=text_width(output))
     else:
         from negotiation.render.text import render_trace
 
@@ -109,7 +123,7 @@ def run(
 @cli.command()
 @click.argument("first", metavar="A", type=click.Path(dir_okay=False))
 @click.argument("second", metavar="B", type=click.Path(dir_okay=False))
-@FORMAT
+@PAGE_FORMAT
 @OUTPUT
 def compare(first: str, second: str, output_format: str, output: str | None) -> None:
     """Compare two scenarios: where their histories part, and how they end.
@@ -133,6 +147,10 @@ def compare(first: str, second: str, output_format: str, output: str | None) -> 
         from negotiation.render.data import divergence_data, to_json
 
         text = to_json(divergence_data(result))
+    elif output_format == "markdown":
+        from negotiation.render.markdown import divergence_markdown
+
+        text = divergence_markdown(result, width=text_width(output))
     else:
         from negotiation.render.compare import render_divergence
 

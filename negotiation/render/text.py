@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Mapping
 
 from rich.console import Console
@@ -25,22 +26,23 @@ MIN_WIDTH = 60  # the narrowest terminal the timeline is wrapped for
 def wrap(text: str, width: int, subsequent_indent: str = "") -> list[str]:
     """`text` in lines of at most `width` bytes of UTF-8 (so "→" counts three): narrower than
     a terminal needs, but a line fits 80 columns by any count, `awk 'length > 80'` included.
-    Words longer than a line are cut."""
+    Spaces inside a line are kept (columns stay aligned); words longer than a line are cut."""
     lines: list[str] = []
     line = ""
-    for word in text.split():
-        while len(word.encode()) > width - len(subsequent_indent.encode()):
-            cut = _fit(word, width - len((subsequent_indent if lines or line else "").encode()))
-            if line:
-                lines.append(line)
-                line = ""
-            lines.append((subsequent_indent if lines else "") + word[:cut])
-            word = word[cut:]
-        candidate = f"{line} {word}" if line else (subsequent_indent if lines else "") + word
-        if len(candidate.encode()) > width and line:
+    for token in re.findall(r"\s*\S+", text.rstrip()):
+        word = token.lstrip()
+        indent = subsequent_indent if lines else ""
+        candidate = line + token if line else indent + (token if not lines else word)
+        if len(candidate.encode()) <= width:
+            line = candidate
+            continue
+        if line:
             lines.append(line)
-            candidate = subsequent_indent + word
-        line = candidate
+        line = subsequent_indent + word
+        while len(line.encode()) > width:
+            cut = _fit(line, width)
+            lines.append(line[:cut])
+            line = subsequent_indent + line[cut:]
     if line:
         lines.append(line)
     return lines

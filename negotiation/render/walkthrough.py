@@ -5,13 +5,14 @@ needs beside it: the sources' titles, the phases in force, each rule's reason, t
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from rich.console import Console
 from rich.text import Text
 
 from negotiation.errors import shown
+from negotiation.render.markdown import block as _block
+from negotiation.render.markdown import code, md
 from negotiation.render.text import (
     WIDTH,
     _console,
@@ -393,28 +394,3 @@ def _end_text(trace: Trace, width: int) -> str:
     console = _console(False, width)
     _end_state(console, trace)
     return _finish(console)
-
-
-def _block(text: str) -> list[str]:
-    """Preformatted text in a fence longer than any run of backticks inside it."""
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return [f"{fence}text", text.rstrip("\n"), fence, ""]
-
-
-def code(text: str) -> str:
-    """Text from a file as a Markdown code span, its delimiters longer than any backticks
-    inside it."""
-    text = " ".join(shown(text).split())
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    ticks = "`" * (longest + 1)
-    padded = f" {text} " if text.startswith("`") or text.endswith("`") else text
-    return f"{ticks}{padded}{ticks}"
-
-
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]<>#|!])")
-
-
-def md(text: str) -> str:
-    """Text from a file, safe in Markdown prose: control characters escaped, markup inert."""
-    return _MARKDOWN.sub(r"\\\1", " ".join(shown(text).split()))
