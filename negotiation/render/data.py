@@ -74,6 +74,7 @@ def trace_data(trace: Trace) -> dict[str, Any]:
             "failures": list(trace.expectation_failures),
         },
         "violations": [violation_data(violation) for violation in trace.violations],
+        "undecided": list(trace.undecided),
         "checkpoints": {
             "checked": len(trace.checkpoints),
             "met": sum(1 for result in trace.checkpoints if result.met),

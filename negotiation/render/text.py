@@ -15,6 +15,7 @@ from negotiation.analyses.sensitivity import MAX_REPLAYS, Sensitivity
 from negotiation.errors import shown
 from negotiation.rules.model import Model, Value
 from negotiation.scenarios.figures import Figure
+from negotiation.scenarios.replay import REPLAY_SEARCH_BUDGET
 from negotiation.scenarios.scenario import Claim
 from negotiation.scenarios.trace import CheckpointResult, Trace, TraceStep, codes_of
 from negotiation.semantics.judge import derived_values
@@ -350,8 +351,15 @@ def _end_state(console: Console, trace: Trace) -> None:
         met = "Expectations met." if trace.scenario.expect else "Expectations: none stated."
         say(console, f"[green]{met}[/]" if trace.scenario.expect else met)
         if model.properties:
-            count = len(model.properties)
+            count = len(model.properties) - len(trace.undecided)
             say(console, f"The model's {count} properties hold on this history.")
+        if trace.undecided:
+            say(
+                console,
+                f"Not decided within {REPLAY_SEARCH_BUDGET:,} events tried: "
+                + ", ".join(trace.undecided)
+                + " (what stays reachable from where the history ends).",
+            )
 
 
 def ledger_table(model: Model, ledger: Mapping[str, Value], start: Mapping[str, Value]) -> Table:

@@ -30,6 +30,9 @@ from negotiation.semantics.outcomes import Applied, Broken, Judgement, Outcome, 
 from negotiation.semantics.search import reachable
 
 OnRefused = Literal["stop", "skip"]
+REPLAY_SEARCH_BUDGET = 2_000
+"""Events a replay may try to decide what stays reachable from where it ends (a property that
+asks it): past that the property is reported undecided, not held and not broken."""
 
 
 def replay(
@@ -86,7 +89,8 @@ def replay(
                 break
     final = machine.state
     start = steps[0].before if steps else final
-    broken = history_violation(scenario, start, steps, machine)
+    undecided: list[str] = []
+    broken = history_violation(scenario, start, steps, machine, undecided)
     if broken is not None:
         violations.append(broken)
     cut = until if stopped_at is None and last < len(scenario.events) - 1 else None
@@ -101,6 +105,7 @@ def replay(
         trusted_source,
         tuple(checks),
         cut,
+        tuple(undecided),
     )
 
 
@@ -192,9 +197,14 @@ def chosen_params(
 
 
 def history_violation(
-    scenario: Scenario, start: State, steps: list[TraceStep], machine: Machine
+    scenario: Scenario,
+    start: State,
+    steps: list[TraceStep],
+    machine: Machine,
+    undecided: list[str] | None = None,
 ) -> Violation | None:
-    """The first of the model's properties that the applied steps' history breaks."""
+    """The first of the model's properties that the applied steps' history breaks; the names
+    of those a bounded search could not decide go in `undecided`."""
     model = scenario.model
     if not model.properties:
         return None
@@ -205,7 +215,10 @@ def history_violation(
         model,
         states,
         events,
-        lambda state, goal, within: reachable(model, state, goal, within, machine),
+        lambda state, goal, within: reachable(
+            model, state, goal, within, machine, REPLAY_SEARCH_BUDGET
+        ),
+        undecided,
     )
     if broken is None:
         return None

@@ -99,6 +99,7 @@ class Trace:
     # Where the caller asked the replay to stop (its `until`), when entries after it were left
     # out: a cut, not a failure, so `ok` does not read it; expectations are not checked.
     until: str | None = None
+    undecided: tuple[str, ...] = ()  # properties a bounded search could not decide
 
     @property
     def checkpoint_failures(self) -> tuple[CheckpointResult, ...]:

@@ -25,12 +25,17 @@ class _Undecided(Exception):
 
 
 def judge_history(
-    model: Model, states: Sequence[State], events: Sequence[str], reach: Reach | None = None
+    model: Model,
+    states: Sequence[State],
+    events: Sequence[str],
+    reach: Reach | None = None,
+    undecided: list[str] | None = None,
 ) -> Broken | None:
     """The first property the history breaks, as `Broken` (its `index` is the state's), or
-    None. Without `reach`, properties about what stays reachable are not judged."""
+    None. Without `reach`, properties about what stays reachable are not judged; a property
+    the search could not decide is not broken, and its name goes in `undecided`."""
     for prop in model.properties:
-        broken = judge_property(model, prop, states, events, reach)
+        broken = judge_property(model, prop, states, events, reach, undecided)
         if broken is not None:
             return broken
     return None
@@ -42,8 +47,9 @@ def judge_property(
     states: Sequence[State],
     events: Sequence[str],
     reach: Reach | None = None,
+    undecided: list[str] | None = None,
 ) -> Broken | None:
-    """Whether the history breaks `prop`, and where."""
+    """Whether the history breaks `prop`, and where (see `judge_history` for `undecided`)."""
     rule = Rule("property", prop.name)
 
     def holds(expression: Expression | None, index: int) -> bool:
@@ -56,7 +62,7 @@ def judge_property(
         return bool(value)
 
     try:
-        found = _judge(prop, states, holds, reach)
+        found = _judge(prop, states, holds, reach, undecided)
     except _Undecided as undecided:
         index = int(undecided.args[0])
         return Broken(rule, "a condition divides by zero", index=index)
@@ -71,6 +77,7 @@ def _judge(
     states: Sequence[State],
     holds: Callable[[Expression | None, int], bool],
     reach: Reach | None,
+    undecided: list[str] | None = None,
 ) -> tuple[int, str] | None:
     text = _text
     if prop.kind == "never":
@@ -101,7 +108,10 @@ def _judge(
         return None
     if prop.kind == "stays_reachable" and states and reach is not None:
         assert prop.condition is not None
-        if reach(states[-1], prop.condition, prop.within) is False:
+        answer = reach(states[-1], prop.condition, prop.within)
+        if answer is None and undecided is not None:
+            undecided.append(prop.name)
+        if answer is False:
             return (
                 len(states) - 1,
                 f"no sequence of {prop.within} events or fewer reaches {text(prop.condition)}",

@@ -112,7 +112,12 @@ def _literals(event: Event) -> set[int]:
 
 
 def reachable(
-    model: Model, start: State, goal: Expression, within: int, machine: Machine | None = None
+    model: Model,
+    start: State,
+    goal: Expression,
+    within: int,
+    machine: Machine | None = None,
+    budget: int = SEARCH_BUDGET,
 ) -> bool | None:
     """Whether a state where `goal` holds is reachable from `start` in at most `within` events:
     True, False (certainly not), or None (undecided: values were chosen, or the budget ran out).
@@ -137,7 +142,7 @@ def reachable(
             certain = certain and choices.exhaustive
             for values in choices.sets:
                 attempts += 1
-                if attempts > SEARCH_BUDGET:
+                if attempts > budget:
                     return None
                 machine.load(state)
                 outcome = machine.attempt(event.name, values)
