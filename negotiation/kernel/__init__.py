@@ -1,0 +1,1 @@
+"""The kernel: a model's rules compiled for bulk work on packed states."""
