@@ -36,7 +36,7 @@ def counting(model: Model) -> tuple[Model, Counter[str]]:
 def test_each_guard_is_judged_once_when_an_event_fires() -> None:
     model, calls = counting(GAZA)
     machine = Machine(model)
-    machine.fire("mediators_engage")
+    machine.fire("mediators_join", {"qatar": True, "egypt": True})
     calls.clear()
 
     step = machine.fire("talks_open")
@@ -58,20 +58,33 @@ def test_each_guard_is_judged_once_when_an_event_is_refused() -> None:
     assert dict(calls) == dict.fromkeys(guards, 1)
 
 
-def test_transitions_holds_the_phase_but_has_no_conditions() -> None:
+def test_transitions_holds_the_phases_but_has_no_conditions() -> None:
     machine = Machine(GAZA)
-    machine.fire("mediators_engage")
+    machine.fire("mediators_join", {"qatar": True, "egypt": True})
     machine.fire("talks_open")
-    assert machine.phase == "mediated_talks"
-    transitions = [
-        transition
-        for region in machine._machines.values()
-        for event in region.events.values()
-        for group in event.transitions.values()
-        for transition in group
-    ]
-    assert transitions
-    assert all(not t.conditions for t in transitions)
+    assert machine.phases == {"fighting": "war", "deal": "no_deal", "talks": "mediated_talks"}
+    machine.fire("proposal_made", {"offer": "truce", "by": "mediator"})
+    machine.fire("deal_announced", {"kind": "phase_one"})
+    machine.fire("proposal_answered", {"party": "hamas", "answer": "accepted"})
+    machine.fire("proposal_answered", {"party": "israel", "answer": "accepted"})
+    machine.fire("ceasefire_begins")  # moves two regions at once
+    assert machine.phases == {
+        "fighting": "ceasefire",
+        "deal": "phase_one",
+        "talks": "mediated_talks",
+    }
+    assert {name: holder.phase for name, holder in machine._holders.items()} == machine.phases
+    transitions = {
+        region: [
+            transition
+            for event in held.events.values()
+            for group in event.transitions.values()
+            for transition in group
+        ]
+        for region, held in machine._machines.items()
+    }
+    assert all(transitions.values()), "each region's machine moved"
+    assert all(not t.conditions for group in transitions.values() for t in group)
 
 
 def test_building_a_machine_adds_no_transition_until_one_is_used() -> None:
@@ -84,6 +97,16 @@ def test_refused_outcome_names_every_guard_that_refused() -> None:
     outcome = machine.attempt("strikes_resume")
     assert isinstance(outcome, Refused)
     assert outcome.rule.kind == "phase"
+    assert [refusal.guard for refusal in outcome.refusals] == ["allowed_phases"]
+    assert machine.state == outcome.state
+
+    outcome = machine.attempt("ceasefire_begins")  # no deal announced, no party has accepted
+    assert isinstance(outcome, Refused)
+    assert outcome.rule == Rule("guard", "phase_one_agreed")
+    assert [refusal.guard for refusal in outcome.refusals] == [
+        "phase_one_agreed",
+        "both_parties_accept",
+    ]
     assert machine.state == outcome.state
 
 
