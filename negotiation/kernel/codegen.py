@@ -22,6 +22,7 @@ from __future__ import annotations
 import ast
 import copy
 import linecache
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -321,10 +322,547 @@ class ScalarWriter:
         source = "\n".join(self.lines)
         filename = f"<kernel {self.model.name} scalar>"
         register(filename, source)
-        namespace: dict[str, Any] = {"__builtins__": {}, **FUNCTIONS, **self.constants}
+        namespace: dict[str, Any] = {
+            "__builtins__": {"ZeroDivisionError": ZeroDivisionError},
+            **FUNCTIONS,
+            **self.constants,
+        }
         exec(compile(source, filename, "exec"), namespace)  # generated from checked trees
         return {k: v for k, v in namespace.items() if callable(v) and k not in FUNCTIONS}
 
     @property
     def source(self) -> str:
         return "\n".join(self.lines)
+
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+class Overflow(Exception):
+    """An intermediate value of a rule might not fit in int64: the event's batch form falls
+    back to the scalar code, row by row."""
+
+
+@dataclass(frozen=True)
+class Val:
+    """A generated numpy value: its source, type and, for ints, the interval it lies in; for
+    enums, the values its codes index (None with `const` set: a text literal)."""
+
+    src: str
+    kind: str  # int, bool, enum
+    lo: int = 0
+    hi: int = 0
+    space: tuple[str, ...] | None = None
+    const: str | None = None
+
+
+class NumpyWriter:
+    """Writes the numpy form of a model's events: one function per event, `f(W, p)`, taking
+    the word columns of a batch of states (uint64 arrays) and the parameters and returning the
+    next word columns, the status of each row and its rule index (-1 where applied).
+
+    The translation: `and`/`or` → `&`/`|`, `not` → `~` (on bool arrays and numpy bools only),
+    chains → pairwise `&`, `in` → OR of `==`, `a if t else b` → `np.where`, min/max/abs →
+    `np.minimum`/`np.maximum`/`np.abs`. `np.where` evaluates both branches, so every `//`
+    divides by a divisor with its zeros replaced by 1, and a row where a division the Python
+    code would have reached (under the same short-circuits) divides by zero is marked broken.
+    Effects are computed from the old columns into temporaries; no mask is updated in place.
+    Range analysis over the bounds gives each int an interval: checks of bounds that always hold
+    are left out, and an event with an intermediate that might leave int64 is not generated
+    (its batch form runs the scalar code row by row).
+    """
+
+    def __init__(self, layout: Layout, rules: RuleTable) -> None:
+        self.layout = layout
+        self.model = layout.model
+        self.rules = rules
+        self.constants: dict[str, Any] = {}
+        self.lines: list[str] = []
+        self.fallback: list[str] = []  # events whose batch form runs the scalar code
+        self.count = 0
+        self.shared: dict[tuple[str, str, Any], str] = {}
+        self.seen: dict[str, str] = {}  # source -> temporary, within one event
+        strings: set[str] = set()
+        for f in layout.fields:
+            strings |= set(f.values)
+        for event in self.model.events.values():
+            for param in event.params.values():
+                strings |= set(param.type.values or ())
+        self.strings = tuple(sorted(strings))
+
+    # small helpers
+
+    def constant(self, value: Any, prefix: str = "K") -> str:
+        """A name in the generated module's namespace for `value` (numpy scalars shared)."""
+        key = (prefix, type(value).__name__, value) if prefix in {"U", "I"} else None
+        if key is not None and key in self.shared:
+            return self.shared[key]
+        name = f"{prefix}{len(self.constants)}"
+        self.constants[name] = value
+        if key is not None:
+            self.shared[key] = name
+        return name
+
+    def temp(self, source: str, out: list[str], indent: str = "    ") -> str:
+        """A temporary holding `source`'s value (the same one for the same source: every
+        temporary is assigned once, so equal sources have equal values)."""
+        if source in self.seen:
+            return self.seen[source]
+        if source.isidentifier() or source in {"np.True_", "np.False_"}:
+            return source
+        self.count += 1
+        name = f"t{self.count}"
+        out.append(f"{indent}{name} = {source}")
+        self.seen[source] = name
+        return name
+
+    def uint(self, value: int) -> str:
+        import numpy as np
+
+        return self.constant(np.uint64(value), "U")
+
+    def int64(self, value: int) -> str:
+        import numpy as np
+
+        if not INT64_MIN <= value <= INT64_MAX:
+            raise Overflow(str(value))
+        return self.constant(np.int64(value), "I")
+
+    def boolean(self, value: bool) -> str:
+        return "np.True_" if value else "np.False_"
+
+    def checked(self, lo: int, hi: int) -> tuple[int, int]:
+        if lo < INT64_MIN or hi > INT64_MAX:
+            raise Overflow(f"[{lo}, {hi}]")
+        return lo, hi
+
+    def code(self, field: Field, out: list[str]) -> str:
+        """A field's codes (uint64) in the batch."""
+        if field.bits == 0:
+            return self.uint(0)
+        shifted = (
+            f"W[{field.word}] >> {self.uint(field.shift)}" if field.shift else f"W[{field.word}]"
+        )
+        return self.temp(f"({shifted}) & {self.uint(field.mask)}", out)
+
+    def field_val(self, field: Field, out: list[str]) -> Val:
+        code = self.code(field, out)
+        if field.kind == "int":
+            source = f"{code}.astype(np.int64)"
+            if field.low:
+                source += f" + {self.int64(field.low)}"
+            return Val(self.temp(source, out), "int", field.low, field.high)
+        if field.kind == "bool":
+            return Val(self.temp(f"{code}.astype(np.bool_)", out), "bool")
+        return Val(self.temp(f"{code}.astype(np.int64)", out), "enum", space=field.values)
+
+    # enums
+
+    def to_space(self, val: Val, space: tuple[str, ...], out: list[str]) -> str:
+        """An enum value as codes of `space`."""
+        import numpy as np
+
+        if val.const is not None:
+            return self.int64(space.index(val.const))
+        if val.space == space:
+            return val.src
+        assert val.space is not None
+        lookup = np.array([space.index(v) if v in space else -1 for v in val.space], np.int64)
+        return self.temp(f"{self.constant(lookup, 'L')}[{val.src}]", out)
+
+    def to_global(self, val: Val, out: list[str]) -> str:
+        return self.to_space(val, self.strings, out)
+
+    # expressions
+
+    def expr(
+        self,
+        node: ast.expr,
+        env: Mapping[str, Val],
+        reached: str | None,
+        out: list[str],
+        zeros: list[str],
+    ) -> Val:
+        """Translate `node`; append to `zeros` a mask of the rows where a division it reaches
+        (when `reached`, None: every row) divides by zero."""
+        if isinstance(node, ast.Constant):
+            value = node.value
+            if isinstance(value, bool):
+                return Val(self.boolean(value), "bool")
+            if isinstance(value, int):
+                return Val(self.int64(value), "int", value, value)
+            return Val(repr(value), "enum", const=str(value))
+        if isinstance(node, ast.Name):
+            return env[node.id]
+        if isinstance(node, ast.BinOp):
+            a = self.expr(node.left, env, reached, out, zeros)
+            b = self.expr(node.right, env, reached, out, zeros)
+            if isinstance(node.op, ast.FloorDiv):
+                return self.divide(a, b, reached, out, zeros)
+            symbol = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*"}[type(node.op)]
+            if symbol == "+":
+                lo, hi = a.lo + b.lo, a.hi + b.hi
+            elif symbol == "-":
+                lo, hi = a.lo - b.hi, a.hi - b.lo
+            else:
+                products = [a.lo * b.lo, a.lo * b.hi, a.hi * b.lo, a.hi * b.hi]
+                lo, hi = min(products), max(products)
+            lo, hi = self.checked(lo, hi)
+            return Val(self.temp(f"{a.src} {symbol} {b.src}", out), "int", lo, hi)
+        if isinstance(node, ast.UnaryOp):
+            a = self.expr(node.operand, env, reached, out, zeros)
+            if isinstance(node.op, ast.Not):
+                return Val(self.negate(a.src, out), "bool")
+            if isinstance(node.op, ast.UAdd):
+                return a
+            lo, hi = self.checked(-a.hi, -a.lo)
+            return Val(self.temp(f"-{a.src}", out), "int", lo, hi)
+        if isinstance(node, ast.BoolOp):
+            conjunction = isinstance(node.op, ast.And)
+            parts: list[str] = []
+            gate = reached
+            for index, operand in enumerate(node.values):
+                part = self.expr(operand, env, gate, out, zeros)
+                parts.append(part.src)
+                if index + 1 < len(node.values) and self.divides(node.values[index + 1 :]):
+                    passed = part.src if conjunction else self.negate(part.src, out)
+                    gate = self.conjoin([gate, passed], out) if gate else passed
+            if conjunction:
+                return Val(self.conjoin(parts, out), "bool")
+            return Val(self.disjoin(parts, out), "bool")
+        if isinstance(node, ast.Compare):
+            return self.compare(node, env, reached, out, zeros)
+        if isinstance(node, ast.IfExp):
+            test = self.expr(node.test, env, reached, out, zeros)
+            yes_gate = no_gate = reached
+            if self.divides([node.body, node.orelse]):
+                no = self.negate(test.src, out)
+                yes_gate = self.conjoin([reached, test.src], out) if reached else test.src
+                no_gate = self.conjoin([reached, no], out) if reached else no
+            body = self.expr(node.body, env, yes_gate, out, zeros)
+            orelse = self.expr(node.orelse, env, no_gate, out, zeros)
+            if body.kind == "enum":
+                if body.space is not None and body.space == orelse.space:
+                    space: tuple[str, ...] = body.space
+                    left, right = body.src, orelse.src
+                else:
+                    space = self.strings
+                    left, right = self.to_global(body, out), self.to_global(orelse, out)
+                return Val(
+                    self.temp(f"np.where({test.src}, {left}, {right})", out), "enum", space=space
+                )
+            source = f"np.where({test.src}, {body.src}, {orelse.src})"
+            if body.kind == "bool":
+                return Val(self.temp(source, out), "bool")
+            return Val(
+                self.temp(source, out), "int", min(body.lo, orelse.lo), max(body.hi, orelse.hi)
+            )
+        if isinstance(node, ast.Call):
+            assert isinstance(node.func, ast.Name)
+            args = [self.expr(arg, env, reached, out, zeros) for arg in node.args]
+            if node.func.id == "abs":
+                (a,) = args
+                lo = 0 if a.lo <= 0 <= a.hi else min(abs(a.lo), abs(a.hi))
+                lo, hi = self.checked(lo, max(abs(a.lo), abs(a.hi)))
+                return Val(self.temp(f"np.abs({a.src})", out), "int", lo, hi)
+            function = "np.minimum" if node.func.id == "min" else "np.maximum"
+            pick = min if node.func.id == "min" else max
+            result = args[0]
+            for arg in args[1:]:
+                source = f"{function}({result.src}, {arg.src})"
+                result = Val(
+                    self.temp(source, out), "int", pick(result.lo, arg.lo), pick(result.hi, arg.hi)
+                )
+            return result
+        raise TypeError(f"not part of the rule language: {type(node).__name__}")
+
+    def divides(self, nodes: Iterable[ast.expr]) -> bool:
+        return any(
+            isinstance(n, ast.BinOp) and isinstance(n.op, ast.FloorDiv)
+            for node in nodes
+            for n in ast.walk(node)
+        )
+
+    def divide(self, a: Val, b: Val, reached: str | None, out: list[str], zeros: list[str]) -> Val:
+        divisor = b.src
+        if b.lo <= 0 <= b.hi:
+            zero = self.temp(f"{b.src} == {self.int64(0)}", out)
+            zeros.append(self.conjoin([reached, zero], out) if reached else zero)
+            divisor = self.temp(f"np.where({zero}, {self.int64(1)}, {b.src})", out)
+        divisors = {d for d in (b.lo, b.hi, -1, 1) if b.lo <= d <= b.hi and d != 0} or {1}
+        candidates = [x // d for x in (a.lo, a.hi) for d in divisors] + [a.lo, a.hi]
+        lo, hi = self.checked(min(candidates), max(candidates))
+        return Val(self.temp(f"{a.src} // {divisor}", out), "int", lo, hi)
+
+    def compare(
+        self,
+        node: ast.Compare,
+        env: Mapping[str, Val],
+        reached: str | None,
+        out: list[str],
+        zeros: list[str],
+    ) -> Val:
+        left = self.expr(node.left, env, reached, out, zeros)
+        results: list[str] = []
+        gate = reached
+        for index, (op, right_node) in enumerate(zip(node.ops, node.comparators, strict=True)):
+            if isinstance(op, ast.In | ast.NotIn):
+                assert isinstance(right_node, ast.Tuple | ast.List | ast.Set)
+                tests = []
+                for item in right_node.elts:
+                    item_val = self.expr(item, env, gate, out, zeros)
+                    tests.append(self.equal(left, item_val, out))
+                any_equal = self.disjoin(tests, out)
+                if isinstance(op, ast.NotIn):
+                    any_equal = self.negate(any_equal, out)
+                results.append(any_equal)
+                break
+            right = self.expr(right_node, env, gate, out, zeros)
+            if isinstance(op, ast.Eq):
+                result = self.equal(left, right, out)
+            elif isinstance(op, ast.NotEq):
+                result = self.negate(self.equal(left, right, out), out)
+            else:
+                symbol = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}[type(op)]
+                result = self.ordered(symbol, left, right, out)
+            results.append(result)
+            if index + 1 < len(node.ops) and self.divides(node.comparators[index + 1 :]):
+                gate = self.conjoin([gate, result], out) if gate else result
+            left = right
+        return Val(self.conjoin(results, out), "bool")
+
+    def ordered(self, symbol: str, a: Val, b: Val, out: list[str]) -> str:
+        """`a symbol b`, folded to a constant where the intervals decide it."""
+        always = {"<": a.hi < b.lo, "<=": a.hi <= b.lo, ">": a.lo > b.hi, ">=": a.lo >= b.hi}[
+            symbol
+        ]
+        never = {"<": a.lo >= b.hi, "<=": a.lo > b.hi, ">": a.hi <= b.lo, ">=": a.hi < b.lo}[symbol]
+        if always:
+            return "np.True_"
+        if never:
+            return "np.False_"
+        return self.temp(f"{a.src} {symbol} {b.src}", out)
+
+    def conjoin(self, parts: list[str], out: list[str]) -> str:
+        if "np.False_" in parts:
+            return "np.False_"
+        kept = [part for part in parts if part != "np.True_"]
+        return self.temp(" & ".join(kept), out) if kept else "np.True_"
+
+    def disjoin(self, parts: list[str], out: list[str]) -> str:
+        if "np.True_" in parts:
+            return "np.True_"
+        kept = [part for part in parts if part != "np.False_"]
+        return self.temp(" | ".join(kept), out) if kept else "np.False_"
+
+    def negate(self, source: str, out: list[str]) -> str:
+        if source in {"np.True_", "np.False_"}:
+            return "np.False_" if source == "np.True_" else "np.True_"
+        return self.temp(f"~{source}", out)
+
+    def equal(self, a: Val, b: Val, out: list[str]) -> str:
+        if a.kind == "int" and (a.hi < b.lo or b.hi < a.lo):
+            return "np.False_"
+        if a.kind != "enum":
+            return self.temp(f"{a.src} == {b.src}", out)
+        if a.const is not None and b.const is not None:
+            return self.boolean(a.const == b.const)
+        if a.const is not None:
+            a, b = b, a
+        if b.const is not None:
+            assert a.space is not None
+            if b.const not in a.space:
+                return "np.False_"
+            return self.temp(f"{a.src} == {self.int64(a.space.index(b.const))}", out)
+        if a.space == b.space:
+            return self.temp(f"{a.src} == {b.src}", out)
+        return self.temp(f"{self.to_global(a, out)} == {self.to_global(b, out)}", out)
+
+    # events
+
+    def event(self, event: Event, name: str) -> None:
+        """Write `def name(W, p)` for `event`, or record that it falls back to the scalar code."""
+        lines: list[str] = []
+        try:
+            self.event_lines(event, name, lines)
+        except Overflow:
+            self.fallback.append(event.name)
+            return
+        self.lines.extend(_without_dead_temporaries(lines))
+
+    def event_lines(self, event: Event, name: str, out: list[str]) -> None:
+        import numpy as np
+
+        model, layout = self.model, self.layout
+        self.seen = {}
+        p = plan(model, event)
+        out.append(f"def {name}(W, p):")
+        out.append(f"    # event '{event.name}'")
+        out.append("    n = W[0].shape[0]")
+        # the conditions that stop a row, highest precedence first: (mask of the rows, rule)
+        stops: list[tuple[str, int]] = []
+        phase_ok: list[str] = []
+        for region, allowed in event.requires.items():
+            field = layout.field(region)
+            if set(field.values) <= allowed:
+                continue
+            table = np.zeros(1 << field.bits, dtype=np.bool_)
+            for phase in allowed:
+                table[field.values.index(phase)] = True
+            code = self.code(field, out)
+            phase_ok.append(self.temp(f"{self.constant(table, 'P')}[{code}]", out))
+        if phase_ok:
+            allowed_rows = self.conjoin(phase_ok, out)
+            stops.append((self.negate(allowed_rows, out), self.rules.number("refused", PHASE_RULE)))
+        env: dict[str, Val] = {}
+        for pname, param in event.params.items():
+            read = f"p[{pname!r}]"
+            if param.type.kind == "int":
+                assert param.min is not None and param.max is not None
+                self.checked(param.min, param.max)
+                env[pname] = Val(self.temp(f"np.int64({read})", out), "int", param.min, param.max)
+            elif param.type.kind == "bool":
+                env[pname] = Val(self.temp(f"np.bool_({read})", out), "bool")
+            else:
+                space = tuple(sorted(param.type.values or ()))
+                index = self.constant({v: i for i, v in enumerate(space)}, "E")
+                env[pname] = Val(self.temp(f"np.int64({index}[{read}])", out), "enum", space=space)
+        guards = [event.guards[i] for i in p.guards]
+        after: set[str] = set()
+        for i in p.invariants:
+            after |= reads(model.invariants[i].expression)
+        for d in p.derived_after:
+            after |= reads(model.derived[d].expression)
+        names: set[str] = set(after)
+        for read_rule in [g.expression for g in guards] + [e for _, e in event.effects]:
+            names |= reads(read_rule) - set(event.params)
+        fields, derived = needed_before(model, names - set(p.moved))
+        before: dict[str, Val] = {}
+        order = [f.name for f in layout.fields]
+        for fname in sorted(fields, key=order.index):
+            before[fname] = self.field_val(layout.field(fname), out)
+        for dname in derived:
+            scope = {**before}
+            before[dname] = self.expr(
+                model.derived[dname].expression.tree.body, scope, None, out, []
+            )
+        env_before = {**before, **env}  # parameters shadow variables
+        guard_stops: list[tuple[str, int]] = []
+        for guard in guards:
+            zeros: list[str] = []
+            value = self.expr(guard.expression.tree.body, env_before, None, out, zeros)
+            if zeros:
+                stops.append(
+                    (
+                        self.any_of(zeros, out),
+                        self.rules.number("broken", Rule("guard", guard.name)),
+                    )
+                )
+            refusing = self.negate(value.src, out)
+            guard_stops.append((refusing, self.rules.number("refused", Rule("guard", guard.name))))
+        stops.extend(guard_stops)
+        new: dict[str, Val] = {}
+        for variable, expression in event.effects:
+            zeros = []
+            new[variable] = self.expr(expression.tree.body, env_before, None, out, zeros)
+            if zeros:
+                stops.append(
+                    (self.any_of(zeros, out), self.rules.number("broken", Rule("effect", variable)))
+                )
+        for variable in p.written:
+            f = layout.field(variable)
+            value = new[variable]
+            if f.kind != "int" or (f.low <= value.lo and value.hi <= f.high):
+                continue  # folded: the value is always within the bounds
+            outside = self.temp(
+                f"({value.src} < {self.int64(f.low)}) | ({value.src} > {self.int64(f.high)})", out
+            )
+            stops.append((outside, self.rules.number("broken", Rule("bounds", variable))))
+        after_env: dict[str, Val] = {**before}
+        for variable in p.written:
+            f = layout.field(variable)
+            value = new[variable]
+            if f.kind == "int":  # within the bounds wherever the row is applied
+                value = Val(value.src, "int", max(value.lo, f.low), min(value.hi, f.high))
+            after_env[variable] = value
+        for region, phase in p.moved.items():
+            f = layout.field(region)
+            after_env[region] = Val(self.int64(f.values.index(phase)), "enum", space=f.values)
+        for dname in p.derived_after:
+            zeros = []
+            after_env[dname] = self.expr(
+                model.derived[dname].expression.tree.body, after_env, None, out, zeros
+            )
+            if zeros:
+                stops.append(
+                    (self.any_of(zeros, out), self.rules.number("broken", Rule("derived", dname)))
+                )
+        for i in p.invariants:
+            invariant = model.invariants[i]
+            zeros = []
+            value = self.expr(invariant.expression.tree.body, after_env, None, out, zeros)
+            bad = self.disjoin([self.negate(value.src, out), *zeros], out)
+            stops.append((bad, self.rules.number("broken", Rule("invariant", invariant.name))))
+        out.append("    rule = np.full(n, -1, dtype=np.int64)")
+        for mask, number in reversed(stops):
+            if mask != "np.False_":
+                out.append(f"    rule = np.where({mask}, {self.int64(number)}, rule)")
+        out.append("    applied = rule < 0")
+        out.append("    status = STATUS[rule + 1]")
+        touched: dict[int, list[str]] = {}
+        keep: dict[int, int] = {}
+        for region, phase in p.moved.items():
+            f = layout.field(region)
+            keep[f.word] = keep.get(f.word, 2**64 - 1) & ~(f.mask << f.shift)
+            touched.setdefault(f.word, []).append(self.uint(f.values.index(phase) << f.shift))
+        for variable in p.written:
+            f = layout.field(variable)
+            value = new[variable]
+            if f.kind == "int":
+                code = f"({value.src} - {self.int64(f.low)})" if f.low else value.src
+            elif f.kind == "bool":
+                code = value.src
+            else:
+                code = self.to_space(value, f.values, out)
+            keep[f.word] = keep.get(f.word, 2**64 - 1) & ~(f.mask << f.shift)
+            bits = self.temp(f"np.asarray({code}).astype(np.uint64)", out)
+            touched.setdefault(f.word, []).append(
+                f"({bits} << {self.uint(f.shift)})" if f.shift else bits
+            )
+        out.append("    V = list(W)")
+        for word, parts in sorted(touched.items()):
+            joined = " | ".join([f"(W[{word}] & {self.uint(keep[word])})", *parts])
+            out.append(f"    V[{word}] = np.where(applied, {joined}, W[{word}])")
+        out.append("    return V, status, rule")
+        out.append("")
+
+    def any_of(self, masks: list[str], out: list[str]) -> str:
+        return self.disjoin(masks, out)
+
+    def compile(self) -> dict[str, Callable[..., Any]]:
+        import numpy as np
+
+        statuses = np.array([APPLIED] + [STATUS_CODES[s] for s, _ in self.rules.entries], np.int8)
+        source = "\n".join(self.lines)
+        filename = f"<kernel {self.model.name} numpy>"
+        register(filename, source)
+        namespace: dict[str, Any] = {"np": np, "STATUS": statuses, **self.constants}
+        exec(compile(source, filename, "exec"), namespace)  # generated from checked trees
+        return {k: v for k, v in namespace.items() if k.startswith("batch_")}
+
+    @property
+    def source(self) -> str:
+        return "\n".join(self.lines)
+
+
+def _without_dead_temporaries(lines: list[str]) -> list[str]:
+    """Drop the assignments of temporaries nothing reads (reads folded away)."""
+    used: set[str] = set()
+    kept: list[str] = []
+    for line in reversed(lines):
+        target, _, value = line.strip().partition(" = ")
+        if re.fullmatch(r"t\d+", target) and target not in used:
+            continue
+        used.update(re.findall(r"\b[A-Za-z_]\w*\b", value if value else line))
+        kept.append(line)
+    return kept[::-1]

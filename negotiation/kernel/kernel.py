@@ -13,17 +13,21 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from negotiation.errors import EventError, suggest
 from negotiation.kernel.codegen import (
     APPLIED,
     BROKEN,
     REFUSED,
     STATUS_CODES,
+    NumpyWriter,
     RuleTable,
     ScalarWriter,
     Status,
 )
-from negotiation.kernel.layout import Layout
+from negotiation.kernel.layout import Layout, Words
 from negotiation.rules.model import Model, Value
 from negotiation.semantics.judge import validate_params
 from negotiation.semantics.outcomes import Rule, State
@@ -69,7 +73,20 @@ class Kernel:
             (name, functions[f"enabled_{i}"], self._open[name])
             for i, name in enumerate(self.event_names)
         ]
-        self._batch: dict[str, Any] = {}
+        batch_writer = NumpyWriter(self.layout, self.table)
+        for index, event in enumerate(model.events.values()):
+            batch_writer.event(event, f"batch_{index}")
+        batches = batch_writer.compile()
+        self.batch_source = batch_writer.source
+        self.fallback = tuple(batch_writer.fallback)
+        self._batch: dict[str, Callable[..., Any]] = {
+            name: batches[f"batch_{i}"]
+            for i, name in enumerate(self.event_names)
+            if name not in self.fallback
+        }
+        self._statuses = np.array(
+            [APPLIED] + [STATUS_CODES[s] for s, _ in self.table.entries], np.int8
+        )
 
     @staticmethod
     def from_model(model: Model) -> Kernel:
@@ -125,3 +142,41 @@ class Kernel:
 
     def status_code(self, rule_index: int) -> int:
         return STATUS_CODES[self.table.entries[rule_index][0]]
+
+    def step_batch(
+        self, packed: Words, event: str, params: Mapping[str, Any] | None = None
+    ) -> tuple[Words, npt.NDArray[np.int8], npt.NDArray[np.int64]]:
+        """Judge and fire `event` with `params` on every state of an array (as
+        `Layout.to_array` gives it; valid states): the next states (a row unchanged where the
+        event did not apply), each row's status (APPLIED, REFUSED, BROKEN) and its rule index
+        in `rules` (-1 where applied)."""
+        words, status, rule = self.step_columns(self.layout.word_columns(packed), event, params)
+        return self.layout.join_columns(words), status, rule
+
+    def step_columns(
+        self, words: list[Words], event: str, params: Mapping[str, Any] | None = None
+    ) -> tuple[list[Words], npt.NDArray[np.int8], npt.NDArray[np.int64]]:
+        """`step_batch` on the states' word columns (`Layout.word_columns`), for callers that
+        keep states as columns (a layout of several words) and so save a copy each way."""
+        values = self.params_for(event, params)
+        batch = self._batch.get(event)
+        if batch is not None:
+            result: tuple[list[Words], npt.NDArray[np.int8], npt.NDArray[np.int64]]
+            result = batch(words, values)
+            return result
+        return self._scalar_rows(words, event, values)
+
+    def _scalar_rows(
+        self, words: list[Words], event: str, params: Mapping[str, Value]
+    ) -> tuple[list[Words], npt.NDArray[np.int8], npt.NDArray[np.int64]]:
+        """The batch form of an event whose rules might leave int64: the scalar code, by row."""
+        array = self.layout.join_columns(words)
+        function = self.scalar[event]
+        following, rules = [], []
+        for packed in self.layout.from_array(array):
+            result = function(packed, params)
+            following.append(result if result >= 0 else packed)
+            rules.append(-1 if result >= 0 else -1 - result)
+        rule = np.array(rules, dtype=np.int64)
+        status = self._statuses[rule + 1]
+        return self.layout.word_columns(self.layout.to_array(following)), status, rule
