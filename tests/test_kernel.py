@@ -136,7 +136,7 @@ def run_batch(name: str, steps: list[tuple[str, dict[str, Any]]], seen: list[int
                 assert after[row] == packed
 
 
-QUICK = settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+QUICK = settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
 LARGE = settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 
 
