@@ -140,7 +140,7 @@ def test_a_checkpoint_that_disagrees_fails_at_its_own_step(tmp_path: Path) -> No
     assert result.exit_code == 1
     assert (
         "Checkpoint failed at 'report_after_b': held reported as 4 by wire, the replay gives 3"
-        in result.stdout
+        in " ".join(result.stdout.split())
     )
 
 

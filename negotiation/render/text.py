@@ -270,7 +270,9 @@ def _claim(trace: Trace, claim: Claim) -> str:
 def _checkpoint_rows(trace: Trace, result: CheckpointResult) -> list[tuple[str, str]]:
     """What a source reported at this step, and whether the ledger agrees, value by value."""
     checkpoint = result.checkpoint
-    said = Claim(checkpoint.by or "", checkpoint.source, "asserted", checkpoint.says)
+    source = trace.scenario.sources.get(checkpoint.source)
+    by = checkpoint.by or (source.publisher if source else checkpoint.source)
+    said = Claim(by, checkpoint.source, "asserted", checkpoint.says)
     rows = [("reported", safe(_claim(trace, said)))]
     wrong = {m.reported.name: m for m in result.mismatches}
     checks = []

@@ -298,7 +298,7 @@ class _Builder:
         def report(message: str, *more: Key) -> None:
             self.problem(message, *keys, "values", *more)
 
-        links = self.spec.links
+        links = self.links()
         figures = build_figures(spec.values, sources, report, need_best=False, links=links)
         reported = []
         for name, value in spec.values.items():
@@ -340,6 +340,11 @@ class _Builder:
             on_key=True,
         )
         return None
+
+    def links(self) -> dict[str, str]:
+        """The link groups a figure may name: the base's (for a counterfactual) and the file's."""
+        own = {name: link.keep for name, link in self.spec.links.items()}
+        return {**(self.base.links if self.base else {}), **own}
 
     def check_id(
         self, id: str, index: int, seen: dict[str, int], inherited: set[str], where: tuple[Key, ...]
@@ -402,7 +407,7 @@ class _Builder:
         def report(message: str, *keys: Key) -> None:
             self.problem(message, *where, "params", *keys)
 
-        return build_figures(given, sources, report, links=self.spec.links)
+        return build_figures(given, sources, report, links=self.links())
 
     def figure_bounds(self, event: str, figures: Mapping[str, Figure], *where: Key) -> None:
         """Every value a figure can take must fit its parameter, as its `best` must."""
