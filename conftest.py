@@ -5,9 +5,9 @@ Sybil collects the Markdown files. Two kinds of fenced block are checked:
 - ```python blocks are executed, in order, sharing one namespace per file (a block of `>>>`
   prompts is a doctest);
 - ```console blocks hold shell sessions: each `$ command` (with its `> ` continuation lines)
-  is run by bash in a scratch folder holding copies of `scenarios/`, `tests/benchmarks/` and
-  `docs/examples/` (as `examples/`), and what it prints (stdout and stderr, interleaved) must
-  match the lines that follow, with `...` matching anything, as in doctest.
+  is run by bash at the root of a copy of the repository (its tracked files, as a fresh clone
+  has them), and what it prints (stdout and stderr, interleaved) must match the lines that
+  follow, with `...` matching anything, as in doctest.
 
 Blocks in other languages (```sh for the README's install commands, ```yaml) are shown, not run:
 the install commands are run verbatim by .ci/run.
@@ -42,11 +42,38 @@ SLOW_DOCUMENTS = {
 }
 
 
+def _tracked_files() -> list[str]:
+    """The repository's files as a fresh clone has them (git's index), else its main folders."""
+    try:
+        listed = subprocess.run(
+            ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
+        ).stdout.decode()
+    except (OSError, subprocess.CalledProcessError):
+        listed = ""
+    files = [name for name in listed.split("\0") if name]
+    if files:
+        return files
+    folders = ("scenarios", "docs", "negotiation", "tests")
+    return [
+        str(path.relative_to(ROOT))
+        for folder in folders
+        for path in (ROOT / folder).rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts and "node_modules" not in path.parts
+    ]
+
+
 def _setup(namespace: dict[str, Any]) -> None:
+    # The commands run at the root of a copy of the repository, as a reader pastes them at the
+    # root of a fresh clone, so no example can write into the checkout.
     scratch = Path(tempfile.mkdtemp(prefix="negotiation-docs-"))
-    shutil.copytree(ROOT / "scenarios", scratch / "scenarios")
-    shutil.copytree(ROOT / "tests" / "benchmarks", scratch / "tests" / "benchmarks")
+    for name in _tracked_files():
+        source = ROOT / name
+        if source.is_file():
+            target = scratch / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
     if (ROOT / "docs" / "examples").is_dir():
+        # the older pages' name for docs/examples (to be retired)
         shutil.copytree(ROOT / "docs" / "examples", scratch / "examples")
     namespace["scratch"] = scratch
     namespace["_previous_cwd"] = os.getcwd()
