@@ -82,16 +82,51 @@ class Document:
         wanted = sum(1 for c in str(value).strip()[:offset] if not c.isspace())
         lines = self.lines
         line, column = start.line - 1, start.column - 1
+        quote = ""  # the value's quote, if it is quoted: its mark is just after the quote
+        if line < len(lines) and 0 < column <= len(lines[line]):
+            before = lines[line][column - 1]
+            quote = before if before in ("'", '"') else ""
+        if quote and column < len(lines[line]) and lines[line][column] == quote:
+            quote = ""  # an empty quoted value, or the mark is on the quote itself
         seen = 0
         while line < len(lines):
-            while column < len(lines[line]):
-                if not lines[line][column].isspace():
+            text = lines[line]
+            while column < len(text):
+                width, produced = _scalar_char(text, column, quote)
+                if width == 0:  # an escaped line break: the value goes on on the next line
+                    break
+                if not produced.isspace():
                     if seen == wanted:
                         return Location(self.path, line + 1, column + 1)
                     seen += 1
-                column += 1
+                column += width
             line, column = line + 1, 0
         return start
+
+
+_ESCAPES = {"x": 2, "u": 4, "U": 8}
+_SPACES = {"t": "\t", "n": "\n", " ": " ", "\t": "\t", "_": "\u00a0", "N": "\x85", "L": "\u2028"}
+
+
+def _scalar_char(text: str, column: int, quote: str) -> tuple[int, str]:
+    """How many characters of the file, at `column`, make one character of a scalar's value
+    (an escape in a double-quoted scalar, `''` in a single-quoted one), and that character.
+    (0, "") for a backslash that ends the line: a double-quoted value's line continuation."""
+    char = text[column]
+    if quote == '"' and char == "\\":
+        if column + 1 >= len(text):
+            return 0, ""
+        kind = text[column + 1]
+        digits = _ESCAPES.get(kind, 0)
+        if digits:
+            try:
+                return 2 + digits, chr(int(text[column + 2 : column + 2 + digits], 16))
+            except ValueError:
+                return 2, kind
+        return 2, _SPACES.get(kind, "\\" if kind == "\\" else kind)
+    if quote == "'" and char == "'" and text[column + 1 : column + 2] == "'":
+        return 2, "'"
+    return 1, char
 
 
 def read_document(path: str | Path, display: str | None = None) -> Document:
