@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
 from negotiation import Machine, load_model, replay
@@ -24,7 +25,10 @@ from negotiation.testing import (
 MODEL = load_model("gaza_truce")
 TWO_REGIONS_FILE = Path(__file__).parent / "models" / "two_regions.yaml"
 TWO_REGIONS = load_model(TWO_REGIONS_FILE)
-SLOW = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Each Gaza replay also searches what stays reachable from where it ends, so the quick run draws
+# a few scenarios; the large run (marked slow, run by .ci/run) draws many.
+SLOW = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+LARGE = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @SLOW
@@ -47,6 +51,18 @@ def test_generated_scenarios_replay_without_refusal(scenario):
 @given(scenarios(MODEL, "gaza_truce"))
 def test_generated_scenarios_meet_their_expectations(scenario):
     assert replay(scenario).expectation_failures == ()
+
+
+@pytest.mark.slow
+@LARGE
+@given(scenarios(MODEL, "gaza_truce"))
+def test_many_generated_scenarios_replay_identically_without_refusal_and_meet_expectations(
+    scenario,
+):
+    trace = replay(scenario)
+    assert trace.refused == () and trace.stopped_at is None
+    assert trace.expectation_failures == ()
+    assert to_json(trace_data(trace)) == to_json(trace_data(replay(scenario)))
 
 
 def figures_of(scenario: Scenario) -> list[Figure]:
