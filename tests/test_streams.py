@@ -122,7 +122,7 @@ def test_a_reader_that_went_away_ends_the_program_quietly_with_141(args):
 def test_closed_standard_error_does_not_stop_a_run():
     result = in_shell("2>&-", "run", GAZA, "--format", "json")
     assert result.returncode == 0
-    assert b'"phase": "mediated_talks"' in result.stdout
+    assert b'"phase": "resumed_strikes, no_deal, mediated_talks"' in result.stdout
 
 
 def test_closed_standard_error_keeps_the_exit_code_of_an_error():
@@ -153,7 +153,8 @@ def test_closed_standard_error_is_not_reused_for_an_output_file(tmp_path):
 def test_any_encoding_prints_the_timeline_and_the_errors_without_failing(settings):
     result = run("run", GAZA, env=environment(**settings))
     assert result.returncode == 0, result.stderr
-    assert b"End state: mediated_talks" in result.stdout
+    assert b"End state:\n" in result.stdout
+    assert b"  talks     mediated_talks (Mediated talks)\n" in result.stdout
     missing = run("run", "nö-such→file.yaml", env=environment(**settings))
     assert missing.returncode == 2
     assert b"such" in missing.stderr
