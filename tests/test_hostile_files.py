@@ -117,7 +117,7 @@ events:
       - {by: AFP, source: afp_2025_03_28}
   - id: mediation
     date: 2024-01-01
-    event: mediators_engage
+    event: mediators_join
     actor: qatar
 expect:
   phase: war
@@ -432,11 +432,11 @@ CASES = [
     corpus_model("model-variable-with-default.yaml", 4, 52, "'default' is not a field here"),
     scenario_edit(
         "unknown-event",
-        "event: mediators_engage",
-        "event: mediators_engag",
+        "event: mediators_join",
+        "event: mediators_joi",
         19,
         12,
-        "unknown event 'mediators_engag'; did you mean 'mediators_engage'?",
+        "unknown event 'mediators_joi'; did you mean 'mediators_join'?",
     ),
     corpus(
         "unknown-event.yaml",
@@ -755,17 +755,17 @@ CASES = [
     ),
     generated(
         "many-unknown-events.yaml",
-        lambda: _filled(_HEAD + "events:\n", "  - {{id: e{index}, event: mediators_engag}}\n"),
+        lambda: _filled(_HEAD + "events:\n", "  - {{id: e{index}, event: mediators_joi}}\n"),
         5,
         21,
-        "unknown event 'mediators_engag'; did you mean 'mediators_engage'?",
+        "unknown event 'mediators_joi'; did you mean 'mediators_join'?",
         marks=pytest.mark.slow,
     ),
     generated(
         "many-bad-dates.yaml",
         lambda: _filled(
             _HEAD + "events:\n",
-            "  - {{id: e{index}, date: nonsense{index}, event: mediators_engage}}\n",
+            "  - {{id: e{index}, date: nonsense{index}, event: mediators_join}}\n",
         ),
         5,
         20,
@@ -776,12 +776,12 @@ CASES = [
     generated(
         "many-valid-events-one-unknown.yaml",
         lambda: _filled(
-            _HEAD + "events:\n  - {id: first, event: mediators_engag}\n",
-            "  - {{id: e{index}, date: 2024-01-01, event: mediators_engage}}\n",
+            _HEAD + "events:\n  - {id: first, event: mediators_joi}\n",
+            "  - {{id: e{index}, date: 2024-01-01, event: mediators_join}}\n",
         ),
         5,
         24,
-        "unknown event 'mediators_engag'; did you mean 'mediators_engage'?",
+        "unknown event 'mediators_joi'; did you mean 'mediators_join'?",
         marks=pytest.mark.slow,
     ),
 ]
@@ -1005,7 +1005,7 @@ def test_scenario_with_several_problems_reports_all_sorted_by_line(tmp_path: Pat
     text = SCENARIO
     for old, new in [
         ("- hostages_seized == 251", "- hostages_sezied == 251"),  # line 25
-        ("event: mediators_engage", "event: mediators_engag"),  # line 19
+        ("event: mediators_join", "event: mediators_joi"),  # line 19
         ("source: afp_2025_03_28}", "source: afp_2025_03_29}"),  # line 16
         ("{hostages_held_alive: 251}", "{hostages_held_alvie: 251}"),  # line 23
     ]:
