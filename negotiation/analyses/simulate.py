@@ -35,7 +35,7 @@ from negotiation.kernel.kernel import Kernel
 from negotiation.rules.model import Model
 
 BLOCK = 1024  # runs a generator serves
-CHUNK_BLOCKS = 32  # blocks advanced together as one array (any value gives the same results)
+CHUNK_BLOCKS = 128  # blocks advanced together as one array (any value gives the same results)
 WINDOW = 8  # days of uniforms drawn at once per block (any value gives the same results)
 Z95 = 1.959963984540054
 Progress = Callable[[int], None]
