@@ -260,7 +260,7 @@ def test_disagreement_in_a_scenario_is_located_at_the_plover_event(tmp_path: Pat
         "  - id: deal\n"
         "    date: 2025-01-02\n"
         "    event: deal_announced\n"
-        "    params: {deal: phase_one}\n"
+        "    params: {kind: phase_one}\n"
         "    codes: {cameo: '0871', plover: {event: CONCEDE}}\n",
         encoding="utf-8",
     )
