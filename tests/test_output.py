@@ -108,7 +108,9 @@ def test_with_force_a_link_is_kept_and_the_file_it_points_to_written(tmp_path):
     assert result.exit_code == 0, result.stderr
     assert link.is_symlink()
     assert os.readlink(link) == "target.txt"
-    assert '"phase": "mediated_talks"' in target.read_text(encoding="utf-8")
+    assert '"phase": "resumed_strikes, no_deal, mediated_talks"' in target.read_text(
+        encoding="utf-8"
+    )
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
 
 
