@@ -123,7 +123,7 @@ scenario: short
 title: A short scenario
 model: gaza_truce
 events:
-  - {id: talks, date: 2024-01-01, event: mediators_engage}
+  - {id: talks, date: 2024-01-01, event: mediators_join, params: {qatar: true}}
 expect:
   holds:
     - hostages_seized == 0
