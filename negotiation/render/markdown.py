@@ -21,7 +21,7 @@ def trace_markdown(trace: Trace, width: int = WIDTH) -> str:
         out += [md(scenario.description), ""]
     out += [
         f"Scenario {code(scenario.name)}, model {code(scenario.model.name)}: "
-        f"{'every expectation and checkpoint met' if trace.ok else 'not everything was met'}.",
+        f"{_verdict(trace)}.",
         "",
         "## Timeline",
         "",
@@ -30,6 +30,15 @@ def trace_markdown(trace: Trace, width: int = WIDTH) -> str:
     out += block(text.split("\nSources\n", 1)[0])
     out += _sources(trace)
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _verdict(trace: Trace) -> str:
+    if not trace.ok:
+        return "not everything was met"
+    if trace.until is not None:
+        until = shown(trace.until)
+        return f"replayed until {until}, checkpoints met so far, expectations not checked"
+    return "every expectation and checkpoint met"
 
 
 def divergence_markdown(result: Divergence, width: int = WIDTH) -> str:

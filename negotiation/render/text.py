@@ -214,7 +214,7 @@ def _step(console: Console, trace: Trace, number: int, step: TraceStep) -> None:
     if codes is not None:
         rows.append(("codes", safe(str(codes))))
     for name, figure in entry.figures.items():
-        rows.append(("figure", safe(_figure(trace, name, figure))))
+        rows.append(("figure", safe(_figure(trace, name, figure, step.params.get(name)))))
     for claim in entry.claims:
         rows.append(("claim", safe(_claim(trace, claim))))
     if entry.derived:
@@ -242,8 +242,8 @@ def _rows(console: Console, rows: list[tuple[str, str]], indent: int = 3, width:
             console.print(f"{hang}{safe(line)}", soft_wrap=True)
 
 
-def _figure(trace: Trace, name: str, figure: Figure) -> str:
-    parts = [f"{name}: {figure.best} used"]
+def _figure(trace: Trace, name: str, figure: Figure, used: object = None) -> str:
+    parts = [f"{name}: {figure.best if used is None else used} used"]
     if figure.low is not None or figure.high is not None:
         low = figure.low if figure.low is not None else "?"
         high = figure.high if figure.high is not None else "?"
