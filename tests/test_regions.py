@@ -3,6 +3,7 @@ phase's planned time (issue 9)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,8 @@ from negotiation.cli import cli
 from negotiation.render.data import trace_data
 
 MODELS = Path(__file__).parent / "models"
+GOLDEN = Path(__file__).parent / "golden"
+ROOT = Path(__file__).parent.parent
 TWO = load_model(MODELS / "two_regions.yaml")
 
 
@@ -207,3 +210,15 @@ def test_an_event_that_leads_a_region_back_to_its_phase_restarts_the_planned_tim
     trace = replay(load_scenario(tmp_path / "s.yaml"))
     assert [step.entry.id for step in trace.refused] == ["too_soon"]
     assert "from 2025-03-02, to 2025-04-13" in trace.refused[0].refused.reason
+
+
+def test_a_model_with_one_region_in_the_first_format_replays_as_it_did_before_regions() -> None:
+    # tests/golden/one-region-replay.json was written by the program as it was before regions
+    # (commit f5d709f), from the unchanged example files: each step's phase and ledger.
+    golden = json.loads((GOLDEN / "one-region-replay.json").read_text(encoding="utf-8"))
+    for name, expected in golden.items():
+        trace = replay(load_scenario(ROOT / name), on_refused="skip")
+        steps = [[s.entry.id, s.after.phase, dict(s.after.ledger), s.applied] for s in trace.steps]
+        assert steps == expected["steps"]
+        assert [trace.final.phase, dict(trace.final.ledger)] == expected["final"]
+        assert list(trace.final.phases) == ["phase"]
