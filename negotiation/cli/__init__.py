@@ -14,6 +14,7 @@ import click
 
 from negotiation.cli import check, replay
 from negotiation.cli import diagram as diagram  # adds the `diagram` command
+from negotiation.cli import explore as explore  # adds the `explore` command
 from negotiation.cli import report as report  # adds the `report` command
 from negotiation.cli import simulate as simulate  # adds the `simulate` command
 from negotiation.cli import walkthrough as walkthrough  # adds the `walkthrough` command

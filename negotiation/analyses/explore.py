@@ -1,0 +1,560 @@
+"""Explore: every history from a state, breadth-first, a whole frontier at a time.
+
+`explore(model, start, ...)` runs the model's compiled kernel (`negotiation.kernel`) over every
+state reachable from `start` within the bounds given (depth, states, seconds), trying each event
+with each of its parameter sets (`domains`: each parameter's candidate values as
+`negotiation.semantics.search` chooses them, from bounds, defaults and the numbers the event's
+guards compare with and their neighbours; overridable per parameter). It reports:
+
+- the phases reached, each with a shortest path (a list of events with their parameters);
+- the rules a reachable step breaks (a variable's bounds, an invariant: the kernel's Broken
+  outcomes; and the model's properties over histories), each with a shortest counterexample;
+- dead ends: states no event leaves with any of the parameter sets tried, where no region is in
+  a final phase;
+- the phases and events never reached, and counts (states, transitions, depth).
+
+States are packed ints (the kernel's layout), deduplicated in a dict that also keeps, for each
+state, its predecessor and the step that first reached it: a shortest path is read back from it
+(no re-expansion). A level is expanded in the order of the packed ints, so a run is
+deterministic. Properties that speak of a history (`never P before Q`, `after P always Q until
+R`) are followed by a few monitor bits kept above the packed state, so two histories reaching
+the same state with different monitors stay apart and every verdict is exact; `never_decreases`
+and `never_increases` are judged on each step. `stays_reachable` is not judged here (it asks a
+search from every state) and is listed as unchecked.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from negotiation.errors import UsageError, suggest
+from negotiation.kernel.kernel import Kernel
+from negotiation.rules.model import Model, Value
+from negotiation.rules.properties import START, Property
+from negotiation.semantics.judge import DIVIDED_BY_ZERO, evaluate_in
+from negotiation.semantics.outcomes import Rule, State
+from negotiation.semantics.search import Fired, candidate_params
+
+MAX_DEPTH = 8
+MAX_STATES = 200_000
+DEAD_END_EXAMPLES = 10  # dead ends kept with a path; all are counted
+Domains = dict[str, dict[str, tuple[Value, ...]]]
+
+
+@dataclass(frozen=True)
+class Found:
+    """A rule broken by a reachable step, with a shortest history that breaks it."""
+
+    rule: Rule
+    message: str
+    path: tuple[Fired, ...]
+
+
+@dataclass(frozen=True)
+class DeadEnd:
+    state: State
+    path: tuple[Fired, ...]
+
+
+@dataclass(frozen=True)
+class Exploration:
+    """What an exploration found, and whether it looked everywhere within its domains."""
+
+    model: Model
+    start: State
+    domains: Domains
+    exhaustive_domains: bool  # every parameter's domain holds all its values
+    states: int
+    transitions: int  # steps applied (to new states or not)
+    attempts: int  # steps tried: applied, refused and broken
+    depth: int  # the most events on a shortest path to a state found
+    complete: bool
+    stopped: str | None  # why it ended early: max-depth, max-states, time-limit, target, ...
+    seconds: float
+    reachable: dict[str, tuple[Fired, ...]]  # phase -> a shortest path to it
+    violations: tuple[Found, ...]
+    dead_ends: tuple[DeadEnd, ...]
+    dead_end_count: int
+    unreached_phases: tuple[str, ...]
+    unfired_events: tuple[str, ...]
+    unchecked: tuple[str, ...] = ()  # properties not judged by the exploration
+    target: str | None = None
+    start_label: str = "the model's start"
+    fired: frozenset[str] = field(default_factory=frozenset)
+
+    def path_to(self, phase: str) -> tuple[Fired, ...] | None:
+        return self.reachable.get(phase)
+
+
+def parse_domain(model: Model, text: str) -> tuple[str, str, tuple[Value, ...]]:
+    """`event.param=v1,v2,...` as (event, param, values), each value checked against the
+    parameter's type and bounds (UsageError, naming --domain, if wrong)."""
+    head, sep, tail = text.partition("=")
+    event_name, dot, param_name = head.strip().partition(".")
+    if not sep or not dot or not tail.strip():
+        raise UsageError(f"'{text}' is not EVENT.PARAM=V1,V2,...", "--domain")
+    event = model.events.get(event_name)
+    if event is None:
+        raise UsageError(
+            f"unknown event '{event_name}'" + suggest(event_name, list(model.events)), "--domain"
+        )
+    param = event.params.get(param_name)
+    if param is None:
+        raise UsageError(
+            f"event '{event_name}' has no parameter '{param_name}'"
+            + suggest(param_name, list(event.params)),
+            "--domain",
+        )
+    values: list[Value] = []
+    for raw in (item.strip() for item in tail.split(",")):
+        value: Value
+        kind = param.type.kind
+        if kind == "int":
+            try:
+                value = int(raw.replace("_", ""))
+            except ValueError:
+                raise UsageError(
+                    f"{event_name}.{param_name}: '{raw}' is not a whole number", "--domain"
+                ) from None
+            if (param.min is not None and value < param.min) or (
+                param.max is not None and value > param.max
+            ):
+                raise UsageError(
+                    f"{event_name}.{param_name}: {value} is outside [{param.min}, {param.max}]",
+                    "--domain",
+                )
+        elif kind == "bool":
+            if raw.lower() not in ("true", "false"):
+                raise UsageError(
+                    f"{event_name}.{param_name}: '{raw}' is not true or false", "--domain"
+                )
+            value = raw.lower() == "true"
+        else:
+            allowed = sorted(param.type.values or ())
+            if raw not in allowed:
+                raise UsageError(
+                    f"{event_name}.{param_name}: '{raw}' is not one of {', '.join(allowed)}",
+                    "--domain",
+                )
+            value = raw
+        if value not in values:
+            values.append(value)
+    return event_name, param_name, tuple(values)
+
+
+def domains(
+    model: Model, overrides: Sequence[tuple[str, str, tuple[Value, ...]]] = ()
+) -> tuple[Domains, bool]:
+    """Each event's parameters' candidate values (search.py's choice: every value of a small
+    domain; else bounds, default, guard literals and their neighbours), with `overrides` in
+    place; and whether every domain is a parameter's every value."""
+    found: Domains = {}
+    exhaustive = True
+    given = {(event, param): values for event, param, values in overrides}
+    for event in model.events.values():
+        per: dict[str, tuple[Value, ...]] = {}
+        for name in event.params:
+            if (event.name, name) in given:
+                per[name] = given[(event.name, name)]
+                continue
+            choices = candidate_params(_one_param(event, name), {})
+            per[name] = tuple(dict.fromkeys(s[name] for s in choices.sets))
+            exhaustive = exhaustive and choices.exhaustive
+        found[event.name] = per
+    return found, exhaustive
+
+
+def _one_param(event: Any, name: str) -> Any:
+    """The event with only parameter `name`, so its candidate values are not capped by the
+    number of combinations of all of them."""
+    from dataclasses import replace
+
+    return replace(event, params={name: event.params[name]})
+
+
+def _param_sets(values: Mapping[str, tuple[Value, ...]]) -> list[dict[str, Value]]:
+    sets: list[dict[str, Value]] = [{}]
+    for name, options in values.items():
+        sets = [{**s, name: v} for s in sets for v in options]
+    return sets
+
+
+class _Monitors:
+    """The model's properties over histories, judged step by step. A monitor bit per property
+    that remembers something of the history: for `never P before Q`, that Q has held; for
+    `after P always Q until R`, that P has held (and R not since)."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self.judged: list[tuple[int, Property]] = []  # (bit, property); bit -1: none needed
+        self.unchecked: list[str] = []
+        bit = 0
+        for prop in model.properties:
+            if prop.kind == "stays_reachable":
+                self.unchecked.append(prop.name)
+                continue
+            needs_bit = prop.kind == "always_after" or (prop.kind == "never" and prop.before)
+            self.judged.append((bit if needs_bit else -1, prop))
+            bit += 1 if needs_bit else 0
+
+    def __bool__(self) -> bool:
+        return bool(self.judged)
+
+    def step(
+        self, bits: int, before: State | None, after: State, event: str
+    ) -> tuple[int, list[tuple[Rule, str]]]:
+        """The monitor bits after a step to `after` by `event` (`before` None at the start),
+        and the properties the step breaks."""
+        model = self.model
+        broken: list[tuple[Rule, str]] = []
+
+        def holds(expression: Any) -> bool:
+            value = evaluate_in(model, expression, after.phases, after.ledger, {"event": event})
+            if value is DIVIDED_BY_ZERO:
+                raise ZeroDivisionError
+            return bool(value)
+
+        for bit, prop in self.judged:
+            rule = Rule("property", prop.name)
+            try:
+                if prop.kind == "never":
+                    if bit >= 0 and bits >> bit & 1:
+                        continue
+                    if prop.before is not None and holds(prop.before):
+                        bits |= 1 << bit
+                    elif holds(prop.condition):
+                        tail = f" before `{prop.before.text}`" if prop.before else ""
+                        assert prop.condition is not None
+                        broken.append((rule, f"`{prop.condition.text}` held{tail}"))
+                elif prop.kind == "always_after":
+                    active = bool(bits >> bit & 1)
+                    if not active and holds(prop.after):
+                        active = True
+                    if active and prop.until is not None and holds(prop.until):
+                        active = False
+                    elif active and not holds(prop.condition):
+                        assert prop.condition is not None and prop.after is not None
+                        broken.append(
+                            (
+                                rule,
+                                f"`{prop.condition.text}` was false after `{prop.after.text}`",
+                            )
+                        )
+                    bits = bits | (1 << bit) if active else bits & ~(1 << bit)
+                elif before is not None:
+                    assert prop.variable is not None
+                    old = int(before.ledger[prop.variable])
+                    new = int(after.ledger[prop.variable])
+                    if (new < old) if prop.kind == "never_decreases" else (new > old):
+                        broken.append((rule, f"{prop.variable} went from {old} to {new}"))
+            except ZeroDivisionError:
+                broken.append((rule, "a condition divides by zero"))
+        return bits, broken
+
+
+Progress = Callable[[int, int, int], None]  # (depth, states, frontier)
+
+
+def cone(model: Model, target: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The events and variables that can matter for reaching the phase `target`: backwards
+    from it, the events that move into a phase that matters or write a variable that matters,
+    and what their guards (and those effects) read and the phases they fire from. An event
+    outside the cone changes nothing any event inside it reads, nor moves a region it needs."""
+    from negotiation.kernel.codegen import reads
+
+    def variables(expression: Any) -> set[str]:
+        found: set[str] = set()
+        for name in reads(expression):
+            if name in model.derived:
+                found |= variables(model.derived[name].expression)
+            else:
+                found.add(name)
+        return found
+
+    phases, needed, events = {target}, set[str](), set[str]()
+    changed = True
+    while changed:
+        changed = False
+        for event in model.events.values():
+            writes = {name for name, _ in event.effects}
+            if event.name in events or not (set(event.to) & phases or writes & needed):
+                continue
+            events.add(event.name)
+            changed = True
+            read: set[str] = set()
+            for guard in event.guards:
+                read |= variables(guard.expression)
+            for name, expression in event.effects:
+                if name in needed:
+                    read |= variables(expression)
+            for name in read:
+                if name in model.regions:
+                    phases |= set(model.regions[name].phases)
+                elif name in model.variables:
+                    needed.add(name)
+                else:  # `phase`, the one region's
+                    phases |= set(model.phases)
+            for region, allowed in event.requires.items():
+                if set(allowed) != set(model.regions[region].phases):
+                    phases |= set(allowed)
+    return frozenset(events), frozenset(needed)
+
+
+def explore(
+    model: Model,
+    start: State | None = None,
+    history: Sequence[tuple[State, str]] = (),
+    domain_overrides: Sequence[tuple[str, str, tuple[Value, ...]]] = (),
+    max_depth: int = MAX_DEPTH,
+    max_states: int = MAX_STATES,
+    time_limit: float | None = None,
+    target: str | None = None,
+    progress: Progress | None = None,
+    kernel: Kernel | None = None,
+    start_label: str = "the model's start",
+    prune: bool = True,
+) -> Exploration:
+    """Explore breadth-first from `start` (the model's start by default); see the module.
+
+    `history`: the states and events a replay went through to `start` (`start` itself last),
+    so that properties over histories are judged from the history's beginning, not from
+    `start`. With a `target` and `prune`, only the events of the target's `cone` are tried and
+    states that differ only in variables outside it count as one (the first reached stands for
+    them), and properties are not judged: a path found is still a real one, each step judged by
+    the kernel, and shortest among the events tried. A KeyboardInterrupt ends the search with
+    the results so far, marked incomplete (`stopped` "interrupted").
+    """
+    began = time.perf_counter()
+    if target is not None and target not in model.phases:
+        raise UsageError(
+            f"unknown phase '{target}'" + suggest(target, list(model.phases)), "--target"
+        )
+    kernel = kernel or Kernel.from_model(model)
+    layout = kernel.layout
+    start = start or State.of(model.initial, model.initial_ledger())
+    chosen, exhaustive = domains(model, domain_overrides)
+    steps: list[tuple[str, dict[str, Value], Callable[..., int]]] = []
+    by_event: dict[str, list[int]] = {}
+    pruned = target is not None and prune
+    kept_events, kept_variables = cone(model, target) if pruned and target else (None, None)
+    for name in kernel.event_names:
+        if kept_events is not None and name not in kept_events:
+            continue
+        for values in _param_sets(chosen[name]):
+            by_event.setdefault(name, []).append(len(steps))
+            steps.append((name, kernel.params_for(name, values), kernel.scalar[name]))
+    regions = layout.regions
+    phase_shift = min(layout.offset(f) for f in regions)
+    shift = layout.words * 64  # monitor bits sit above the packed state
+    mask = (1 << shift) - 1
+    allowed: dict[int, tuple[list[int], tuple[str, ...], bool]] = {}
+
+    def phases_of(key: int) -> tuple[list[int], tuple[str, ...], bool]:
+        """For a state's phase bits: the steps that may fire, its phases, whether one is final."""
+        found = allowed.get(key)
+        if found is None:
+            packed = key << phase_shift
+            phases = {f.name: f.values[(packed >> layout.offset(f)) & f.mask] for f in regions}
+            tried = [
+                i
+                for name, event in model.events.items()
+                if event.allows(phases)
+                for i in by_event.get(name, [])
+            ]
+            final = any(model.phases[p].final for p in phases.values())
+            found = allowed[key] = (tried, tuple(phases.values()), final)
+        return found
+
+    monitors = _Monitors(model)
+    if pruned:
+        monitors.unchecked = [p.name for p in model.properties]
+        monitors.judged = []
+    key_mask = -1  # the bits of a state that tell it apart: all, or the cone's with a target
+    if kept_variables is not None:
+        key_mask = (1 << shift) - 1
+        for f in layout.variables:
+            if f.name not in kept_variables:
+                key_mask &= ~(f.mask << layout.offset(f))
+    violations: dict[Rule, Found] = {}
+    start_packed = kernel.pack(start)
+    bits = 0
+    if monitors:
+        previous: State | None = None
+        for state, event in [*history] or [(start, START)]:
+            bits, _ = monitors.step(bits, previous, state, event)
+            previous = state
+        if not history:
+            for rule, message in monitors.step(0, None, start, START)[1]:
+                violations.setdefault(rule, Found(rule, message, ()))
+    start_node = start_packed | bits << shift
+    seen: dict[int, tuple[int, int]] = {start_node & key_mask: (-1, -1)}
+    reached: dict[str, int] = {p: start_node for p in phases_of(start_packed >> phase_shift)[1]}
+    fired: set[str] = set()
+    dead: list[int] = []
+    dead_count = 0
+    transitions = attempts = 0
+    depth = 0
+    stopped: str | None = None
+    frontier = [start_node]
+    entries = kernel.table.entries
+
+    def path(node: int) -> tuple[Fired, ...]:
+        found: list[Fired] = []
+        while True:
+            parent, index = seen[node & key_mask]
+            if parent < 0:
+                return tuple(reversed(found))
+            name, values, _ = steps[index]
+            found.append((name, dict(values)))
+            node = parent
+
+    if target is not None and target in reached:
+        stopped = "target"
+        frontier = []
+    try:
+        while frontier:
+            if depth >= max_depth:
+                stopped = "max-depth"
+                break
+            following: list[int] = []
+            for count, node in enumerate(sorted(frontier)):
+                late = time_limit is not None and count % 256 == 0
+                if late and time.perf_counter() - began > (time_limit or 0):
+                    stopped = "time-limit"
+                    break
+                packed = node & mask
+                bits = node >> shift
+                tried, _, final = phases_of(packed >> phase_shift)
+                before: State | None = None
+                moved = False
+                for index in tried:
+                    name, values, function = steps[index]
+                    attempts += 1
+                    result = function(packed, values)
+                    if result < 0:
+                        status, rule = entries[-1 - result]
+                        if status == "broken" and rule not in violations:
+                            message = f"{name} breaks {rule}"
+                            violations[rule] = Found(
+                                rule, message, (*path(node), (name, dict(values)))
+                            )
+                        continue
+                    moved = True
+                    transitions += 1
+                    fired.add(name)
+                    after_bits = bits
+                    if monitors:
+                        if before is None:
+                            before = kernel.unpack(packed)
+                        after_state = kernel.unpack(result)
+                        after_bits, broken = monitors.step(bits, before, after_state, name)
+                        for rule, message in broken:
+                            if rule not in violations:
+                                violations[rule] = Found(
+                                    rule, message, (*path(node), (name, dict(values)))
+                                )
+                    child = result | after_bits << shift
+                    key = child & key_mask
+                    if key in seen:
+                        continue
+                    seen[key] = (node & key_mask, index)
+                    following.append(child)
+                    for phase in phases_of(result >> phase_shift)[1]:
+                        if phase not in reached:
+                            reached[phase] = child
+                    if target is not None and target in reached:
+                        stopped = "target"
+                        break
+                    if len(seen) >= max_states:
+                        stopped = "max-states"
+                        break
+                if not moved and not final:
+                    dead_count += 1
+                    if len(dead) < DEAD_END_EXAMPLES:
+                        dead.append(node)
+                if stopped:
+                    break
+            if following:
+                depth += 1
+            frontier = following
+            if progress is not None:
+                progress(depth, len(seen), len(frontier))
+            if stopped:
+                break
+    except KeyboardInterrupt:
+        stopped = "interrupted"
+    reached_paths = {phase: path(reached[phase]) for phase in model.phases if phase in reached}
+    return Exploration(
+        model=model,
+        start=start,
+        domains=chosen,
+        exhaustive_domains=exhaustive,
+        states=len(seen),
+        transitions=transitions,
+        attempts=attempts,
+        depth=depth,
+        complete=stopped is None,
+        stopped=stopped,
+        seconds=time.perf_counter() - began,
+        reachable=reached_paths,
+        violations=tuple(violations.values()),
+        dead_ends=tuple(DeadEnd(kernel.unpack(n & mask), path(n)) for n in dead),
+        dead_end_count=dead_count,
+        unreached_phases=tuple(p for p in model.phases if p not in reached),
+        unfired_events=tuple(e for e in model.events if e not in fired),
+        unchecked=tuple(monitors.unchecked),
+        target=target,
+        start_label=start_label,
+        fired=frozenset(fired),
+    )
+
+
+def path_scenario(
+    result: Exploration,
+    phase: str,
+    model_reference: str,
+    command: str,
+    start_date: Any = None,
+) -> str:
+    """The shortest path to `phase` as a runnable, clearly labelled scenario file: it starts
+    in the exploration's start state and expects to end in `phase`.
+
+    `model_reference` is the model as the scenario names it (relative to where it is written);
+    `command`, the command line that found it (for the header).
+    """
+    from negotiation.scenarios.scenario import Expectation, Scenario, ScenarioEvent
+    from negotiation.scenarios.writer import dump_scenario
+
+    found = result.reachable.get(phase)
+    if found is None:
+        raise UsageError(f"phase '{phase}' was not reached", "--write-path")
+    model = result.model
+    events = tuple(
+        ScenarioEvent(f"step_{index}", None, name, dict(values))
+        for index, (name, values) in enumerate(found, start=1)
+    )
+    scenario = Scenario(
+        name=f"{model.name}_path_to_{phase}",
+        title=f"A shortest path to {phase} (generated, hypothetical)",
+        description=(
+            f"Generated by negotiation explore: a shortest sequence of events ({len(found)}) "
+            f"from {result.start_label} to {phase}, with parameters chosen from the "
+            "explored domains. Not a record of events."
+        ),
+        model=model,
+        sources={},
+        start_phases=dict(result.start.phases),
+        start_date=start_date,
+        start_ledger=dict(result.start.ledger),
+        events=events,
+        expect=Expectation(phases=(phase,), ledger={}),
+        model_reference=model_reference,
+    )
+    header = (
+        f"A hypothetical path found by: {command}\n"
+        f"Replay it with: negotiation run FILE (it ends in {phase})"
+    )
+    return dump_scenario(scenario, header)
