@@ -90,7 +90,7 @@ def exploration_text(result: Exploration, written: str | None = None, width: int
     say(f"Explored {result.model.name} from {result.start_label}: {state}.")
     say(
         f"{result.states:,} states, {result.transitions:,} transitions "
-        f"({result.attempts:,} steps tried), depth {result.depth}, {result.seconds:.2f} s."
+        f"({result.attempts:,} steps tried), depth {result.depth}, {result.seconds:.1f} s."
     )
     if not result.exhaustive_domains:
         say(
