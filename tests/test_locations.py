@@ -30,8 +30,8 @@ events:
         ('"held \\u003e= 1 and zz"', 12, 45),
         ('"held \\x3e= 1 and \\\n    zz"', 13, 5),
         ("'held >= 1 and ''x'' == zz'", 12, 49),
-        ('"held \\t>= 1 and \\"x\\" == zz"', 12, 46),
-        ("held >= 1 and zz", 12, 38),
+        ('"held \\t>= 1 and \\"x\\" == zz"', 12, 51),
+        ("held >= 1 and zz", 12, 39),
     ],
     ids=["unicode-escape", "line-continuation", "doubled-single-quote", "tab-and-quote", "plain"],
 )

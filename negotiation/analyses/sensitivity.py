@@ -150,7 +150,7 @@ def differences(baseline: Trace, other: Trace) -> tuple[str, ...]:
         entry = before.entry.id
         was = {o.guard: o.passed for o in before.guards}
         now = {o.guard: o.passed for o in after.guards}
-        for guard in was.keys() & now.keys():
+        for guard in [guard for guard in was if guard in now]:  # in the model's order
             if was[guard] != now[guard]:
                 verdict = "passes" if now[guard] else "fails"
                 found.append(f"at '{entry}', guard {guard} now {verdict}")
