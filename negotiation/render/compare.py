@@ -28,7 +28,7 @@ def render_divergence(result: Divergence, width: int = WIDTH) -> str:
     table = Table(box=None, pad_edge=False, show_edge=False)
     for side in ("A", "B"):
         table.add_column(f"{side} phase", overflow="fold")
-        table.add_column("from", overflow="fold")
+        table.add_column("from", overflow="fold", min_width=11)
         table.add_column("days", justify="right", overflow="fold")
     rows = max(len(result.timeline_a), len(result.timeline_b))
     for number in range(rows):
@@ -85,4 +85,7 @@ def _span_cells(span: PhaseSpan | None) -> list[str]:
     else:
         fewest, most = span.days
         days = str(fewest) if fewest == most else f"{fewest} to {most}"
-    return [span.phase, str(span.start) if span.start else "undated", days]
+    # one region's phase a line, and a date range over two lines, so no name is cut
+    phases = span.phase.replace(", ", ",\n")
+    start = str(span.start).replace("/", "/\n") if span.start else "undated"
+    return [phases, start, days]
