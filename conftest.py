@@ -12,8 +12,9 @@ Sybil collects the Markdown files. Two kinds of fenced block are checked:
 Blocks in other languages (```sh for the README's install commands, ```yaml) are shown, not run:
 the install commands are run verbatim by .ci/run.
 
-The documents whose examples take seconds are marked slow, so that `-m "not slow"` gives a quick
-run; the README's `python -m pytest -q` runs them with the rest.
+Every document's examples are marked slow (each runs a real process), so that `-m "not slow"`
+gives a quick run of the library's own tests; the README's `python -m pytest -q` runs them with
+the rest.
 """
 
 from __future__ import annotations
@@ -142,9 +143,22 @@ def pytest_addoption(parser: Any) -> None:
     )
 
 
+EXTERNAL_PROGRAMS = ("chromium", "mermaid", "tmux", "svg", "terminal", "real_process")
+
+
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # The quick run (`-m "not slow"`) is the library's own tests. Slow, and run by the README's
+    # test command and .ci/run: every example of the docs (each a real process), the tests that
+    # drive other programs (a real process, Chromium, node's Mermaid parser, tmux, Graphviz),
+    # and the large property runs marked in their files.
     slow = {ROOT / document for document in SLOW_DOCUMENTS}
     for item in items:
-        if item.path in slow:
+        external = any(word in item.name for word in EXTERNAL_PROGRAMS)
+        if (
+            item.path in slow
+            or item.path.suffix == ".md"
+            or item.get_closest_marker("subprocess")
+            or external
+        ):
             item.add_marker(pytest.mark.slow)

@@ -1221,6 +1221,7 @@ def _dumped(data: Any) -> bytes:
     return stream.getvalue().encode()
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(data=_documents)
 def test_any_yaml_document_gives_a_model_a_scenario_or_a_file_error(

@@ -190,6 +190,7 @@ COLLECT = settings(
 )
 
 
+@pytest.mark.slow
 def test_scenarios_generate_every_field():
     seen: set[str] = set()
 
@@ -202,6 +203,7 @@ def test_scenarios_generate_every_field():
     assert sorted(set(GENERATED) - seen) == []
 
 
+@pytest.mark.slow
 def test_scenarios_of_a_model_with_regions_generate_what_regions_allow():
     seen: set[str] = set()
 
@@ -214,6 +216,7 @@ def test_scenarios_of_a_model_with_regions_generate_what_regions_allow():
     assert sorted(set(REGIONS_GENERATED) - seen) == []
 
 
+@pytest.mark.slow
 def test_counterfactual_scenarios_generate_every_field():
     seen: set[str] = set()
 
@@ -226,6 +229,7 @@ def test_counterfactual_scenarios_generate_every_field():
     assert sorted(set(COUNTERFACTUAL_GENERATED) - seen) == []
 
 
+@pytest.mark.slow
 @settings(SLOW, max_examples=100)
 @given(scenarios(TWO_REGIONS, str(TWO_REGIONS_FILE)))
 def test_generated_scenarios_of_a_model_with_regions_replay_and_meet_their_checkpoints(scenario):

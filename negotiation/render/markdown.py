@@ -20,8 +20,7 @@ def trace_markdown(trace: Trace, width: int = WIDTH) -> str:
     if scenario.description:
         out += [md(scenario.description), ""]
     out += [
-        f"Scenario {code(scenario.name)}, model {code(scenario.model.name)}: "
-        f"{_verdict(trace)}.",
+        f"Scenario {code(scenario.name)}, model {code(scenario.model.name)}: {_verdict(trace)}.",
         "",
         "## Timeline",
         "",
