@@ -305,6 +305,7 @@ def _chain_model(tmp_path: Path, size: int = 2000, source: str = "") -> Path:
     return path
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("source", ["", "any"], ids=["from-the-phase-before", "from-any"])
 def test_lint_of_2000_phases_and_2000_events_finishes(tmp_path: Path, source: str) -> None:
     path = _chain_model(tmp_path, source=source)
@@ -315,6 +316,7 @@ def test_lint_of_2000_phases_and_2000_events_finishes(tmp_path: Path, source: st
     assert "warning" not in result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_lint_of_2000_phases_finds_what_is_unreachable(tmp_path: Path) -> None:
     path = _chain_model(tmp_path)
     text = path.read_text().replace("  e999: {from: [p999], to: p1000}", "  e999: {from: [p999]}")
@@ -327,6 +329,7 @@ def test_lint_of_2000_phases_finds_what_is_unreachable(tmp_path: Path) -> None:
     assert "event 'e1000' can never fire" in output
 
 
+@pytest.mark.slow
 def test_machine_of_2000_phases_and_2000_events_is_built(tmp_path: Path) -> None:
     machine = Machine(load_model(str(_chain_model(tmp_path))))
     assert machine.phase == "p0"
@@ -342,6 +345,7 @@ MODEL_HEAD = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("tail", "message"),
     [
@@ -400,6 +404,7 @@ def _many_figures(tmp_path: Path, entries: int = 30, sources: int = 20) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_sensitivity_stops_at_its_replay_budget_and_says_so(tmp_path: Path) -> None:
     path = _many_figures(tmp_path)
     result = sensitivity(load_scenario(path))
@@ -491,6 +496,7 @@ def test_search_counts_attempts_and_answers_undecided(
     assert len(attempts) <= 1000
 
 
+@pytest.mark.slow
 def test_stays_reachable_over_six_wide_ints_is_checked_and_replayed(tmp_path: Path) -> None:
     path = _wide(tmp_path)
     result = CliRunner().invoke(cli, ["check", "--properties", str(path), "--examples", "20"])

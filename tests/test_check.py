@@ -39,6 +39,7 @@ def test_broken_rule_gives_a_minimal_counterexample_that_replays_the_failure(tmp
     assert "Replay stopped at 'step_2'" in replay.stdout
 
 
+@pytest.mark.slow
 def test_broken_history_property_gives_a_counterexample_that_replays_the_failure(tmp_path):
     written = tmp_path / "counterexample.yaml"
     result = invoke(
@@ -63,6 +64,7 @@ def test_broken_history_property_gives_a_counterexample_that_replays_the_failure
     assert "Broken at 'step_3': property 'releases_never_decrease'" in replay.stdout
 
 
+@pytest.mark.slow
 def test_same_seed_gives_the_same_report(tmp_path):
     args = [
         "check",

@@ -317,6 +317,7 @@ def test_scenario_marks_the_steps_in_order_on_the_transitions_taken():
     }
 
 
+@pytest.mark.slow  # node's Mermaid parser
 def test_a_transition_taken_twice_shows_both_steps_in_order(tmp_path):
     write_model(tmp_path)
     scenario = tmp_path / "there-and-back.yaml"
@@ -348,6 +349,7 @@ def test_at_marks_the_phases_each_region_is_in_after_that_step(at, current):
     assert {name for name, a in nodes.items() if a.get("fillcolor") == CURRENT_FILL} == current
 
 
+@pytest.mark.slow  # node's Mermaid parser
 def test_at_marks_the_path_only_up_to_that_step(tmp_path):
     result = invoke("diagram", "--scenario", TWO_REGIONS_SCENARIO, "--at", "c")
     assert result.exit_code == 0, result.stderr

@@ -290,18 +290,25 @@ def judged(rule: Expression, ledger: Any, params: Any, phase: str) -> tuple[Any,
 # --- (a) the compiled rule agrees with the reference evaluator -----------------------------------
 
 
-@settings(max_examples=250, deadline=None)
-@given(text=well_typed, cases=st.lists(states(numbers), min_size=1, max_size=4))
-def test_compiled_rule_agrees_with_a_reference_evaluator(text: str, cases: list[Any]) -> None:
-    rule = compile_expression(text, SCOPE)
-    for ledger, params, phase in cases:
-        got, wanted = judged(rule, ledger, params, phase)
-        assert got == wanted, text
+@pytest.mark.parametrize(
+    "examples", [100, pytest.param(1000, marks=pytest.mark.slow, id="1000-slow")]
+)
+def test_compiled_rule_agrees_with_a_reference_evaluator(examples: int) -> None:
+    @settings(max_examples=examples, deadline=None)
+    @given(text=well_typed, cases=st.lists(states(numbers), min_size=1, max_size=4))
+    def agrees(text: str, cases: list[Any]) -> None:
+        rule = compile_expression(text, SCOPE)
+        for ledger, params, phase in cases:
+            got, wanted = judged(rule, ledger, params, phase)
+            assert got == wanted, text
+
+    agrees()
 
 
 # --- (b) an accepted expression evaluates to its type, or divides by zero ------------------------
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(text=well_typed, cases=st.lists(states(extremes), min_size=1, max_size=4))
 def test_well_typed_expression_evaluates_to_its_type_or_divides_by_zero(
@@ -313,6 +320,7 @@ def test_well_typed_expression_evaluates_to_its_type_or_divides_by_zero(
         assert got == DIVIDES_BY_ZERO or rule.type.accepts(got), (text, got)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(
     text=st.sampled_from(ROOTS).flatmap(lambda kind: expressions(kind, sloppy=True)),

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -293,7 +294,14 @@ def test_with_graphviz_the_page_holds_the_diagram_inline(folder: Path) -> None:
 # --- headless Chromium --------------------------------------------------------------------
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+
+
+def needs_chromium(test: Any) -> Any:
+    """A test that drives a real Chromium: slow, and skipped where there is none."""
+    test = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")(test)
+    return pytest.mark.slow(test)
+
+
 # The browser's own background requests (component updates, the clock, sign-in) are made by
 # the browser, "not an origin"; everything a page asks for carries the page's origin.
 BROWSER_ITSELF = "not an origin"

@@ -31,6 +31,7 @@ SLOW = settings(max_examples=12, deadline=None, suppress_health_check=[HealthChe
 LARGE = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+@pytest.mark.slow
 @SLOW
 @given(scenarios(MODEL, "gaza_truce"))
 def test_replaying_a_scenario_twice_gives_byte_identical_json(scenario):
@@ -39,6 +40,7 @@ def test_replaying_a_scenario_twice_gives_byte_identical_json(scenario):
     assert first == second
 
 
+@pytest.mark.slow
 @SLOW
 @given(scenarios(MODEL, "gaza_truce"))
 def test_generated_scenarios_replay_without_refusal(scenario):
@@ -47,6 +49,7 @@ def test_generated_scenarios_replay_without_refusal(scenario):
     assert trace.stopped_at is None
 
 
+@pytest.mark.slow
 @SLOW
 @given(scenarios(MODEL, "gaza_truce"))
 def test_generated_scenarios_meet_their_expectations(scenario):

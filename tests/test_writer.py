@@ -90,15 +90,17 @@ def round_trip_counterfactual(base: Scenario, counterfactual: Scenario) -> Scena
 
 # --- the round trip over generated scenarios --------------------------------------------------
 # The Gaza model takes a tenth of a second to load, and each round trip loads it: a few
-# examples here, more in the slow run.
+# examples in the quick run, many more in the slow one.
 
 
 @pytest.mark.parametrize(
     ("which", "examples"),
     [
-        ("two regions", 50),
-        ("one region", 20),
-        ("gaza_truce", 5),
+        ("two regions", 12),
+        ("one region", 6),
+        ("gaza_truce", 2),
+        pytest.param("two regions", 100, marks=pytest.mark.slow, id="two regions-slow"),
+        pytest.param("one region", 50, marks=pytest.mark.slow, id="one region-slow"),
         pytest.param("gaza_truce", 100, marks=pytest.mark.slow, id="gaza_truce-slow"),
     ],
 )
@@ -114,8 +116,9 @@ def test_load_of_dump_gives_back_the_same_scenario(which, examples):
 @pytest.mark.parametrize(
     ("which", "examples"),
     [
-        ("two regions", 20),
-        ("gaza_truce", 3),
+        ("two regions", 6),
+        ("gaza_truce", 1),
+        pytest.param("two regions", 50, marks=pytest.mark.slow, id="two regions-slow"),
         pytest.param("gaza_truce", 60, marks=pytest.mark.slow, id="gaza_truce-slow"),
     ],
 )
@@ -151,7 +154,14 @@ def copy_with_its_bases(path: Path, folder: Path) -> None:
         copy_with_its_bases((path.parent / extends).resolve(), (target.parent / extends).parent)
 
 
-@pytest.mark.parametrize("path", SHIPPED, ids=[path.stem for path in SHIPPED])
+# The first shipped scenario in the quick run, every one in the slow run.
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param(path, id=path.stem, marks=() if number == 0 else pytest.mark.slow)
+        for number, path in enumerate(SHIPPED)
+    ],
+)
 def test_each_shipped_scenario_round_trips(path, tmp_path):
     original = load_scenario(path)
     copy_with_its_bases(path, tmp_path)
@@ -467,6 +477,7 @@ def test_the_generated_round_trip_finds_a_writer_that_drops_a_field(monkeypatch,
         round_trip()
 
 
+@pytest.mark.slow
 @LARGE_EXAMPLE_REPR
 def test_the_generated_round_trip_finds_a_writer_that_drops_a_counterfactual_start(monkeypatch):
     monkeypatch.setattr(writer, "scenario_data", without_own_start)
