@@ -73,9 +73,6 @@ def _setup(namespace: dict[str, Any]) -> None:
             target = scratch / name
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target)
-    if (ROOT / "docs" / "examples").is_dir():
-        # the older pages' name for docs/examples (to be retired)
-        shutil.copytree(ROOT / "docs" / "examples", scratch / "examples")
     namespace["scratch"] = scratch
     namespace["_previous_cwd"] = os.getcwd()
     os.chdir(scratch)
