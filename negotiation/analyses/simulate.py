@@ -324,8 +324,10 @@ def simulate(
 ) -> Simulation:
     """Run `runs` histories of `horizon` days from `start` (packed; the model's start if None).
 
-    With `workers` > 1 (or an `executor`), chunks go to processes, which compile the model
-    from `model_source` (its name or path) themselves; the results are merged in block order.
+    With `workers` > 1, chunks go to that many local processes; with an `executor` (a Dask
+    cluster's, say), to it, cut into about `workers` chunks. Either way each compiles the model
+    from `model_source` (its name or path) itself, and the results are merged in block order:
+    the same bytes as in one process.
     """
     if runs < 1 or horizon < 0:
         raise ValueError("runs must be at least 1 and the horizon at least 0 days")
@@ -336,7 +338,7 @@ def simulate(
         step = max(1, min(step, math.ceil(n_blocks / max(workers, 1))))
     chunks = [list(range(b, min(b + step, n_blocks))) for b in range(0, n_blocks, step)]
     results: list[Chunk | None] = [None] * len(chunks)
-    if (workers > 1 or executor is not None) and len(chunks) > 1:
+    if executor is not None or (workers > 1 and len(chunks) > 1):
         if model_source is None:
             raise ValueError("workers need the model's name or path (model_source)")
         own = executor is None

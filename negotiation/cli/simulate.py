@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 from typing import Any
 
@@ -61,6 +63,28 @@ DEFAULT_MODEL = "gaza_truce"
     show_default=True,
     help="Processes to run blocks of runs on.",
 )
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Send the blocks of runs to the Dask distributed cluster whose scheduler is at "
+    "ADDRESS (tcp://host:8786); needs the cluster extra. The results are the same bytes as "
+    "a local run's with the same seed.",
+)
+@click.option(
+    "--connect-timeout",
+    type=click.FloatRange(0.1, 600),
+    default=10,
+    show_default=True,
+    metavar="SECONDS",
+    help="With --scheduler: how long to try to reach the scheduler before giving up.",
+)
+@click.option(
+    "--sweep",
+    "sweep_file",
+    type=click.Path(dir_okay=False),
+    help="A sweep file: run the simulation for a grid (or a sample) of the rates it varies, "
+    "with the same seed, and report which rate moves the odds of each phase most.",
+)
 @FORMAT
 @OUTPUT
 def simulate(
@@ -72,6 +96,9 @@ def simulate(
     horizon: int,
     seed: int,
     workers: int,
+    scheduler: str | None,
+    connect_timeout: float,
+    sweep_file: str | None,
     output_format: str,
     output: str | None,
 ) -> None:
@@ -86,6 +113,8 @@ def simulate(
     Examples:
       negotiation simulate --runs 2000 --horizon 180 --seed 7
       negotiation simulate --from scenarios/gaza-2025.yaml --after 3 --runs 2000 --seed 1
+      negotiation simulate --sweep sweep.yaml --runs 2000 --horizon 180
+      negotiation simulate --scheduler tcp://10.0.0.5:8786 --runs 1000000
     """
     from negotiation.analyses.rates import default_rates_path, load_rates
     from negotiation.analyses.simulate import model_of
@@ -123,19 +152,58 @@ def simulate(
         rates_file = load_rates(rates, the_model)
     kernel = Kernel.from_model(the_model)
     packed = kernel.pack(start_state) if start_state is not None else None
-    with _progress(runs) as advance:
-        result = run(
-            kernel,
-            rates_file,
-            runs=runs,
-            horizon=horizon,
-            seed=seed,
-            start=packed,
-            workers=workers,
-            model_source=model_of(the_model),
-            progress=advance,
-            start_info=start_info,
-        )
+    sweep = None
+    if sweep_file is not None:
+        from negotiation.analyses.sweep import load_sweep
+
+        sweep = load_sweep(sweep_file, the_model, rates_file)
+    source = model_of(the_model)
+    if scheduler is not None and source == the_model.path:
+        source = os.path.abspath(source)  # a file: the workers read it at the same path
+    with contextlib.ExitStack() as stack:
+        executor = None
+        if scheduler is not None:
+            from negotiation.analyses.cluster import cluster
+
+            connected = stack.enter_context(cluster(scheduler, connect_timeout))
+            executor = connected.executor
+            workers = max(workers, connected.threads)
+        if sweep is not None:
+            from negotiation.analyses.sweep import run_sweep
+            from negotiation.render.sweep import sweep_json, sweep_text
+
+            points = len(sweep.points(seed))
+            with _progress(runs * points) as advance:
+                found = run_sweep(
+                    kernel,
+                    rates_file,
+                    sweep,
+                    runs=runs,
+                    horizon=horizon,
+                    seed=seed,
+                    start=packed,
+                    workers=workers,
+                    model_source=source,
+                    executor=executor,
+                    progress=advance,
+                    start_info=start_info,
+                )
+            emit(sweep_json(found) if output_format == "json" else sweep_text(found), output)
+            return
+        with _progress(runs) as advance:
+            result = run(
+                kernel,
+                rates_file,
+                runs=runs,
+                horizon=horizon,
+                seed=seed,
+                start=packed,
+                workers=workers,
+                model_source=source,
+                progress=advance,
+                executor=executor,
+                start_info=start_info,
+            )
     emit(simulation_json(result) if output_format == "json" else simulation_text(result), output)
 
 
