@@ -7,31 +7,20 @@ give the published JSON Schema (`negotiation schema`).
 
 from __future__ import annotations
 
-import datetime
+import types
+import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
+import annotated_types
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic.fields import FieldInfo
 
 from negotiation.errors import MAX_PROBLEMS, FileError, Problem, TooManyProblems, suggest
+from negotiation.files.conversions import cameo_text as _cameo_text
+from negotiation.files.conversions import date_text as _date_text
+from negotiation.files.conversions import rule_text as _rule_text
 from negotiation.files.yamlfile import Document
-
-
-def _date_text(value: Any) -> Any:
-    # YAML reads an unquoted 2025-03-18 as a date; the formats keep dates as EDTF text.
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    return value
-
-
-def _rule_text(value: Any) -> Any:
-    # `effect: 0` or `when: true` are rules too: YAML reads them as a number or a boolean.
-    if isinstance(value, bool):
-        return "True" if value else "False"
-    if isinstance(value, int):
-        return str(value)
-    return value
-
 
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 Text = Annotated[str, Field(max_length=20_000)]
@@ -109,15 +98,6 @@ class ParamSpec(Spec):
     values: list[Name] | None = None
     default: Any = None
     description: Text = ""
-
-
-def _cameo_text(value: Any) -> Any:
-    if isinstance(value, int) and not isinstance(value, bool):
-        raise ValueError(
-            f"write CAMEO codes in quotes, as '0871': YAML reads an unquoted code as the number "
-            f"{value}"
-        )
-    return value
 
 
 class PloverSpec(Spec):
@@ -425,3 +405,86 @@ def schema_comment(kind: str, file: Path) -> str:
     target = SCHEMA_FOLDER / f"{kind}.schema.json"
     relative = os.path.relpath(target, file.resolve().parent)
     return f"# yaml-language-server: $schema={Path(relative).as_posix()}\n"
+
+
+def format_table() -> dict[str, tuple[tuple[str, str, tuple[Any, ...], bool, Any], ...]]:
+    """The formats as the fast check's TABLE (`negotiation.files.fastspec`) writes them out:
+    per class, each field's attribute, key, kind, whether it is required and its default."""
+    table: dict[str, tuple[tuple[str, str, tuple[Any, ...], bool, Any], ...]] = {}
+    for spec in Spec.__subclasses__():
+        fields = []
+        for name, info in spec.model_fields.items():
+            kind = _kind(info.annotation, list(info.metadata))
+            default = info.get_default()
+            if isinstance(default, Spec):
+                assert default == type(default)(), "a default part must be the empty one"
+                default = ("record", type(default).__name__)
+            required = info.is_required()
+            fields.append((name, info.alias or name, kind, required, None if required else default))
+        table[spec.__name__] = tuple(fields)
+    return table
+
+
+def _kind(annotation: Any, metadata: list[Any]) -> tuple[Any, ...]:
+    """One type as a tuple of `fastspec`'s kinds; an unknown type or constraint fails."""
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        base, *more = typing.get_args(annotation)
+        return _kind(base, [*metadata, *more])
+    constraints: dict[str, Any] = {}
+    pending = list(metadata)
+    while pending:
+        item = pending.pop(0)
+        if isinstance(item, FieldInfo):
+            pending[:0] = item.metadata
+        elif isinstance(item, annotated_types.MaxLen):
+            constraints["longest"] = item.max_length
+        elif isinstance(item, annotated_types.Ge):
+            constraints["least"] = item.ge
+        elif isinstance(item, annotated_types.Le):
+            constraints["most"] = item.le
+        elif isinstance(item, BeforeValidator):
+            constraints["conversion"] = item.func.__name__.lstrip("_")
+        elif getattr(item, "pattern", None) is not None and len(vars(item)) == 1:
+            constraints["pattern"] = item.pattern
+        else:
+            raise TypeError(f"no fast check for {item!r}")
+    args = typing.get_args(annotation)
+    if annotation is str:
+        return (
+            "str",
+            constraints.pop("pattern", None),
+            constraints.pop("longest", None),
+            constraints.pop("conversion", None),
+        )
+    if origin in (typing.Union, types.UnionType):
+        # pydantic applies a union's constraints to its members (but None)
+        return (
+            "union",
+            tuple(_kind(arg, [] if arg is type(None) else metadata) for arg in args),
+        )
+    if annotation is int:
+        kind: tuple[Any, ...] = (
+            "int",
+            constraints.pop("least", None),
+            constraints.pop("most", None),
+        )
+    elif annotation is bool:
+        kind = ("bool",)
+    elif annotation is type(None):
+        kind = ("none",)
+    elif annotation is Any:
+        kind = ("any",)
+    elif origin is Literal:
+        kind = ("literal", args)
+    elif origin is list:
+        kind = ("list", _kind(args[0], []), constraints.pop("longest", None))
+    elif origin is dict:
+        kind = ("dict", _kind(args[0], []), _kind(args[1], []))
+    elif isinstance(annotation, type) and issubclass(annotation, Spec):
+        kind = ("spec", annotation.__name__)
+    else:
+        raise TypeError(f"no fast check for {annotation!r}")
+    if constraints:
+        raise TypeError(f"no fast check for {annotation!r} with {constraints}")
+    return kind

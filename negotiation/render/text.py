@@ -5,13 +5,8 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-from rich.text import Text
-
-from negotiation.analyses.sensitivity import MAX_REPLAYS, Sensitivity
 from negotiation.errors import shown
 from negotiation.rules.model import Model, Value
 from negotiation.scenarios.figures import Figure
@@ -19,6 +14,12 @@ from negotiation.scenarios.replay import REPLAY_SEARCH_BUDGET
 from negotiation.scenarios.scenario import Claim
 from negotiation.scenarios.trace import CheckpointResult, Trace, TraceStep, codes_of
 from negotiation.semantics.judge import derived_values
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+    from negotiation.analyses.sensitivity import Sensitivity
 
 WIDTH = 80  # into a file or a pipe
 MIN_WIDTH = 60  # the narrowest terminal the timeline is wrapped for
@@ -59,13 +60,164 @@ def _fit(word: str, room: int) -> int:
     return len(word)
 
 
-def say(console: Console, text: str, indent: str = "  ") -> None:
+class Out(Protocol):
+    """Where the text renderers print: a rich Console, or a `PlainConsole` for plain text."""
+
+    @property
+    def width(self) -> int: ...
+
+    def print(self, *objects: Any, soft_wrap: bool | None = None) -> None: ...
+
+
+class NotPlain(Exception):
+    """Markup or a table that `PlainConsole` does not render as rich would: rich renders it."""
+
+
+# rich's markup tags (rich.markup.RE_TAGS) and escape (rich.markup.escape), as rich 13 to 15
+# define them: plain text is rendered without importing rich (about 20 ms of start-up).
+_TAGS = re.compile(r"((\\*)\[([a-z#/@][^[]*?)])")
+_ESCAPE = re.compile(r"(\\*)(\[[a-z#/@][^[]*?])")
+_CONTROL = {7: None, 8: None, 11: None, 12: None, 13: None}  # rich.control.strip_control_codes
+
+
+def escape(markup: str) -> str:
+    """Text escaped so that rich markup shows it as it is (rich.markup.escape)."""
+    markup = _ESCAPE.sub(lambda m: f"{m[1]}{m[1]}\\{m[2]}", markup)
+    if markup.endswith("\\") and not markup.endswith("\\\\"):
+        return markup + "\\"
+    return markup
+
+
+def plain_markup(markup: str) -> str:
+    """The text rich shows for `markup`, without its styles (`Text.from_markup(m).plain`).
+
+    Raises NotPlain for what rich would refuse or treat specially (a closing tag that closes
+    nothing, a named closing tag, a meta tag), so the caller can let rich decide.
+    """
+    if "[" not in markup:
+        return markup.translate(_CONTROL)
+    parts: list[str] = []
+    open_tags = 0
+    position = 0
+    for match in _TAGS.finditer(markup):
+        full_text, escapes, tag_text = match.groups()
+        start, end = match.span()
+        if start > position:
+            parts.append(markup[position:start].replace("\\[", "["))
+        if escapes:
+            backslashes, escaped = divmod(len(escapes), 2)
+            if backslashes:
+                parts.append("\\" * backslashes)
+            if escaped:
+                parts.append(full_text[len(escapes) :].replace("\\[", "["))
+                position = end
+                continue
+        name = tag_text.partition("=")[0]
+        if name.startswith("@") or (name.startswith("/") and name[1:].strip()):
+            raise NotPlain(markup)
+        if name.startswith("/"):
+            if not open_tags:
+                raise NotPlain(markup)
+            open_tags -= 1
+        else:
+            open_tags += 1
+        position = end
+    if position < len(markup):
+        parts.append(markup[position:].replace("\\[", "["))
+    return "".join(parts).translate(_CONTROL)
+
+
+_EMOJI = re.compile(r":\S*?:")  # what rich.emoji's replacement looks at
+
+
+def _plain_of(markup: str) -> str:
+    """`Text.from_markup(markup).plain`, emoji codes replaced as there; rich only where needed."""
+    if not _EMOJI.search(markup):
+        try:
+            return plain_markup(markup)
+        except NotPlain:
+            pass
+    from rich.text import Text
+
+    return Text.from_markup(markup).plain
+
+
+class PlainConsole:
+    """The part of a rich Console the timeline uses, writing plain text (no colour, no rich).
+
+    Each `print` of markup writes the text rich would, a line of its own (soft wrap: never
+    cut); a ledger table is laid out as rich lays out a box-less table that fits the width.
+    Anything else raises NotPlain, and the caller renders with rich.
+    """
+
+    def __init__(self, width: int) -> None:
+        self._width = width
+        self.parts: list[str] = []
+
+    @property
+    def width(self) -> int:
+        return self._width
+
+    def print(self, *objects: Any, soft_wrap: bool | None = None) -> None:
+        if not objects:
+            self.parts.append("\n")
+            return
+        if len(objects) != 1:
+            raise NotPlain(objects)
+        item = objects[0]
+        if isinstance(item, str):
+            text = plain_markup(item)
+            if "\t" in text:  # rich expands tabs to its own stops
+                raise NotPlain(item)
+            self.parts.append(text + "\n")
+        elif isinstance(item, LedgerRows):
+            self.parts.append(item.plain(self._width))
+        else:
+            raise NotPlain(item)
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+class LedgerRows:
+    """The ledger table's rows (header first), laid out as rich lays out
+    `Table(box=None, pad_edge=False, show_edge=False)` with a left, a right and a right
+    justified column, where every cell is ASCII and the table fits the width."""
+
+    def __init__(self, rows: list[tuple[str, str, str]]) -> None:
+        self.rows = rows
+
+    def plain(self, width: int) -> str:
+        if not all(cell.isascii() and cell.isprintable() for row in self.rows for cell in row):
+            raise NotPlain(self)
+        widths = [max(len(row[column]) for row in self.rows) for column in range(3)]
+        if sum(widths) + 4 > width:  # two spaces between columns; rich would shrink them
+            raise NotPlain(self)
+        return "".join(
+            f"{first:<{widths[0]}}  {second:>{widths[1]}}  {third:>{widths[2]}}\n"
+            for first, second, third in self.rows
+        )
+
+    def table(self) -> Table:
+        from rich.table import Table
+
+        header, *body = self.rows
+        table = Table(box=None, pad_edge=False, show_edge=False)
+        table.add_column(header[0])
+        table.add_column(header[1], justify="right")
+        table.add_column(header[2], justify="right")
+        for row in body:
+            table.add_row(*row)
+        return table
+
+
+def say(console: Out, text: str, indent: str = "  ") -> None:
     """A line of our own words (markup allowed) wrapped to the console's width."""
-    plain = Text.from_markup(text)
-    if len(plain.plain.encode()) <= console.width:
+    plain = _plain_of(text)
+    if len(plain.encode()) <= console.width:
         console.print(text, soft_wrap=True)
         return
-    for line in wrap(plain.plain, console.width, indent):
+    for line in wrap(plain, console.width, indent):
         console.print(escape(line), soft_wrap=True)
 
 
@@ -76,8 +228,26 @@ def safe(text: str) -> str:
 
 
 def render_trace(trace: Trace, color: bool = False, width: int = WIDTH) -> str:
-    """The timeline, the end state and the expectations, as text (with colour if asked)."""
-    console = _console(color, width)
+    """The timeline, the end state and the expectations, as text (with colour if asked).
+
+    Without colour it is written by a `PlainConsole`, as rich would write it, unless something
+    in it needs rich itself (then rich renders it all).
+    """
+    if not color:
+        console = PlainConsole(width)
+        try:
+            _trace(console, trace)
+        except NotPlain:
+            pass
+        else:
+            return "".join(line.rstrip() + "\n" for line in console.text().splitlines())
+    rich_console = _console(color, width)
+    _trace(rich_console, trace)
+    text = _written(rich_console)
+    return "".join(line.rstrip() + "\n" for line in text.splitlines())
+
+
+def _trace(console: Out, trace: Trace) -> None:
     scenario = trace.scenario
     model = scenario.model
     say(console, f"[bold]{safe(scenario.title)}[/]")
@@ -104,8 +274,6 @@ def render_trace(trace: Trace, color: bool = False, width: int = WIDTH) -> str:
     console.print()
     _end_state(console, trace)
     _bibliography(console, trace)
-    text = _written(console)
-    return "".join(line.rstrip() + "\n" for line in text.splitlines())
 
 
 def cited_sources(trace: Trace) -> list[str]:
@@ -122,7 +290,7 @@ def cited_sources(trace: Trace) -> list[str]:
     return [sid for sid in trace.scenario.sources if sid in cited]
 
 
-def _bibliography(console: Console, trace: Trace) -> None:
+def _bibliography(console: Out, trace: Trace) -> None:
     """The sources the replay cites: publisher, title, date, grade and address."""
     cited = cited_sources(trace)
     if not cited:
@@ -151,6 +319,8 @@ def _written(console: Console) -> str:
 
 
 def _console(color: bool, width: int) -> Console:
+    from rich.console import Console
+
     return Console(
         file=io.StringIO(),
         width=width,
@@ -162,7 +332,7 @@ def _console(color: bool, width: int) -> Console:
     )
 
 
-def _step(console: Console, trace: Trace, number: int, step: TraceStep) -> None:
+def _step(console: Out, trace: Trace, number: int, step: TraceStep) -> None:
     entry = step.entry
     definition = trace.scenario.model.events.get(entry.event) if entry.event else None
     order = list(definition.params) if definition else list(entry.params)
@@ -224,7 +394,7 @@ def _step(console: Console, trace: Trace, number: int, step: TraceStep) -> None:
     _rows(console, rows)
 
 
-def _rows(console: Console, rows: list[tuple[str, str]], indent: int = 3, width: int = 7) -> None:
+def _rows(console: Out, rows: list[tuple[str, str]], indent: int = 3, width: int = 7) -> None:
     """Label-and-text rows, the text wrapped with a hanging indent under itself.
 
     Labels may carry markup (colour); texts are markup too but are wrapped as their plain words.
@@ -233,8 +403,8 @@ def _rows(console: Console, rows: list[tuple[str, str]], indent: int = 3, width:
     hang = " " * (len(lead) + width + 2)
     room = max(console.width - len(hang), 20)
     for label, text in rows:
-        plain_label = Text.from_markup(label).plain
-        words = Text.from_markup(text).plain
+        plain_label = _plain_of(label)
+        words = _plain_of(text)
         lines = wrap(words, room) or [""]
         gap = " " * (width - len(plain_label) + 2)
         console.print(f"{lead}{label}{gap}{safe(lines[0])}", soft_wrap=True)
@@ -303,7 +473,7 @@ def _phase_change(model: Model, step: TraceStep) -> str:
     return " · ".join(moves)
 
 
-def _end_state(console: Console, trace: Trace) -> None:
+def _end_state(console: Out, trace: Trace) -> None:
     model = trace.scenario.model
     final = trace.final
     if model.one_region:
@@ -315,7 +485,8 @@ def _end_state(console: Console, trace: Trace) -> None:
         for region, phase in final.phases.items():
             title = model.phases[phase].title
             say(console, f"  {region:<{width}}  {phase} ({safe(title)})")
-    console.print(ledger_table(model, final.ledger, trace.scenario.start_ledger))
+    rows = ledger_rows(model, final.ledger, trace.scenario.start_ledger)
+    console.print(rows if isinstance(console, PlainConsole) else rows.table())
     if trace.stopped_at is not None:
         say(console, f"[red bold]Replay stopped[/] at '{trace.stopped_at}'.")
     if trace.until is not None:
@@ -366,17 +537,21 @@ def _end_state(console: Console, trace: Trace) -> None:
 
 def ledger_table(model: Model, ledger: Mapping[str, Value], start: Mapping[str, Value]) -> Table:
     """The ledger as a table: each variable, its value, and its value at the start."""
-    table = Table(box=None, pad_edge=False, show_edge=False)
-    table.add_column("variable")
-    table.add_column("value", justify="right")
-    table.add_column("at start", justify="right")
+    return ledger_rows(model, ledger, start).table()
+
+
+def ledger_rows(
+    model: Model, ledger: Mapping[str, Value], start: Mapping[str, Value]
+) -> LedgerRows:
+    """The ledger table's rows: a header, then each variable, its value, its value at the start."""
+    rows = [("variable", "value", "at start")]
     for name in model.variables:
-        table.add_row(name, _value(ledger[name]), _value(start[name]))
+        rows.append((name, _value(ledger[name]), _value(start[name])))
     if model.derived:
         now, then = derived_values(model, ledger), derived_values(model, start)
         for name in model.derived:
-            table.add_row(f"{name} (derived)", _value(now[name]), _value(then[name]))
-    return table
+            rows.append((f"{name} (derived)", _value(now[name]), _value(then[name])))
+    return LedgerRows(rows)
 
 
 def _value(value: Value | None) -> str:
@@ -403,6 +578,8 @@ def _values(values: Mapping[str, object]) -> str:
 
 def render_sensitivity(result: Sensitivity, width: int = WIDTH) -> str:
     """Which conclusions change when an uncertain or contested figure moves."""
+    from negotiation.analyses.sensitivity import MAX_REPLAYS
+
     console = _console(False, width)
     scenario = result.baseline.scenario
     figures = result.figures

@@ -9,7 +9,7 @@ import ast
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from negotiation.errors import (
     MAX_PROBLEMS,
@@ -20,14 +20,7 @@ from negotiation.errors import (
     TooManyProblems,
     suggest,
 )
-from negotiation.files.schema import (
-    EventSpec,
-    ModelSpec,
-    ParamSpec,
-    PhaseSpec,
-    VariableSpec,
-    validate,
-)
+from negotiation.files.fastspec import validate_model
 from negotiation.files.yamlfile import Document, read_document
 from negotiation.rules.event_codes import Codes, codes_from
 from negotiation.rules.expressions import (
@@ -57,6 +50,9 @@ from negotiation.rules.model import (
     model_path,
 )
 from negotiation.rules.properties import build_property, property_scope
+
+if TYPE_CHECKING:
+    from negotiation.files.schema import EventSpec, ModelSpec, ParamSpec, PhaseSpec, VariableSpec
 
 # The bounds of an int variable or parameter that declares none (or only one). An effect that
 # multiplies a variable then breaks its bounds, a `Broken` outcome, instead of growing an
@@ -102,7 +98,7 @@ def build_model(document: Document) -> Model:
     if isinstance(data, dict) and "scenario" in data and not {"phases", "regions"} & set(data):
         message = "this is a scenario file, not a model (replay it with `negotiation run`)"
         raise FileError([Problem(document.locate(), message)])
-    spec = validate(document, ModelSpec)
+    spec = validate_model(document)
     return _Builder(document, spec).build()
 
 

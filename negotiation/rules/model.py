@@ -9,11 +9,14 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from negotiation.files.schema import SourceSpec
 from negotiation.rules.event_codes import Codes
 from negotiation.rules.expressions import INT, Expression, Scope, Type, enum
 from negotiation.rules.properties import Property
+
+if TYPE_CHECKING:
+    from negotiation.files.schema import SourceSpec
 
 Value = int | bool | str
 

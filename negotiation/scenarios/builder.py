@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from negotiation.errors import (
     MAX_PROBLEMS,
@@ -18,7 +18,6 @@ from negotiation.errors import (
     TooManyProblems,
     suggest,
 )
-from negotiation.files.schema import CheckpointSpec, EventEntrySpec, ScenarioSpec, StartSpec
 from negotiation.files.yamlfile import Document, Key
 from negotiation.rules.event_codes import Codes, codes_from
 from negotiation.rules.expressions import BOOL, INT, Type, compile_expression
@@ -35,6 +34,9 @@ from negotiation.scenarios.scenario import (
     Source,
 )
 from negotiation.semantics.judge import check_state, validate_params
+
+if TYPE_CHECKING:
+    from negotiation.files.schema import CheckpointSpec, EventEntrySpec, ScenarioSpec, StartSpec
 
 
 def build(

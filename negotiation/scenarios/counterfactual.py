@@ -7,12 +7,15 @@ a counterfactual departs from the documented rules.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from negotiation.errors import ExpressionError, FileError, Problem, suggest
-from negotiation.files.schema import OverridesSpec
 from negotiation.files.yamlfile import Document
 from negotiation.rules.expressions import BOOL, compile_expression
 from negotiation.rules.model import Guard, Model
+
+if TYPE_CHECKING:
+    from negotiation.files.schema import OverridesSpec
 
 
 def apply_overrides(

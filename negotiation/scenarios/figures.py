@@ -11,10 +11,8 @@ from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
-
 from negotiation.errors import suggest
-from negotiation.files.schema import FigureSpec
+from negotiation.files import fastspec
 
 
 @dataclass(frozen=True)
@@ -79,13 +77,9 @@ def build_figures(
     for name, value in given.items():
         if not isinstance(value, dict):
             continue
-        try:
-            spec = FigureSpec.model_validate(value)
-        except ValidationError as error:
-            first = error.errors(include_url=False)[0]
-            field_path = ".".join(str(part) for part in first["loc"])
-            shown = f"{field_path}: " if field_path else ""
-            report(f"figure '{name}': {shown}{first['msg']}", name)
+        spec = fastspec.figure(value)
+        if isinstance(spec, str):
+            report(f"figure '{name}': {spec}", name)
             continue
         if spec.best is None and (need_best or (spec.low is None and spec.high is None)):
             report(f"figure '{name}': give 'best', the value the replay uses", name)

@@ -11,15 +11,19 @@ and `builder` checks the file's own entries.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from negotiation.errors import FileError, Problem, suggest
-from negotiation.files.schema import ScenarioSpec, validate
+from negotiation.files.fastspec import validate_scenario
 from negotiation.files.yamlfile import Document, read_document
 from negotiation.rules.load import build_model
 from negotiation.rules.model import Model, builtin_models, model_path
 from negotiation.scenarios.builder import build
 from negotiation.scenarios.counterfactual import apply_overrides
 from negotiation.scenarios.scenario import Scenario
+
+if TYPE_CHECKING:
+    from negotiation.files.schema import ScenarioSpec
 
 MAX_DEPTH = 20
 MAX_NAME_BYTES = 255  # one part of a file name, as most file systems allow
@@ -39,7 +43,7 @@ def build_scenario(document: Document, folder: Path, chain: tuple[Path, ...] = (
     if isinstance(data, dict) and {"phases", "regions"} & set(data) and "scenario" not in data:
         message = "this is a model file, not a scenario (check it with `negotiation check`)"
         raise FileError([Problem(document.locate(), message)])
-    spec = validate(document, ScenarioSpec)
+    spec = validate_scenario(document)
     base = load_base(document, spec, folder, chain) if spec.extends else None
     if spec.model is not None:
         model = _load_model(document, spec.model, folder)

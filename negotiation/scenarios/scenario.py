@@ -6,15 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from negotiation.errors import Location, UsageError, suggest
-from negotiation.files.schema import OverridesSpec, StartSpec
 from negotiation.rules.event_codes import Codes
 from negotiation.rules.expressions import Expression
 from negotiation.rules.model import Model, Value
 from negotiation.scenarios.dates import Date
 from negotiation.scenarios.figures import Figure
+
+if TYPE_CHECKING:
+    from negotiation.files.schema import OverridesSpec, StartSpec
 
 Stance = Literal["asserted", "disputed", "denied"]
 
