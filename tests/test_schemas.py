@@ -33,7 +33,8 @@ SHIPPED = sorted(
     {
         *(ROOT / "negotiation" / "models").glob("*.yaml"),
         *(ROOT / "scenarios").glob("*.yaml"),
-        *(ROOT / "docs").rglob("*.yaml"),
+        # docs' models and scenarios (a sweep file, `*-sweep.yaml`, has a format of its own)
+        *(path for path in (ROOT / "docs").rglob("*.yaml") if not path.stem.endswith("-sweep")),
         *(ROOT / "tests" / "models").glob("*.yaml"),
     }
 )
