@@ -32,9 +32,9 @@ from typing import Any
 
 from negotiation.errors import UsageError, suggest
 from negotiation.kernel.kernel import Kernel
+from negotiation.kernel.monitors import Monitors
 from negotiation.rules.model import Model, Value
-from negotiation.rules.properties import START, Property
-from negotiation.semantics.judge import DIVIDED_BY_ZERO, evaluate_in
+from negotiation.rules.properties import START
 from negotiation.semantics.outcomes import Rule, State
 from negotiation.semantics.search import Fired, candidate_params
 
@@ -182,79 +182,6 @@ def _param_sets(values: Mapping[str, tuple[Value, ...]]) -> list[dict[str, Value
     return sets
 
 
-class _Monitors:
-    """The model's properties over histories, judged step by step. A monitor bit per property
-    that remembers something of the history: for `never P before Q`, that Q has held; for
-    `after P always Q until R`, that P has held (and R not since)."""
-
-    def __init__(self, model: Model) -> None:
-        self.model = model
-        self.judged: list[tuple[int, Property]] = []  # (bit, property); bit -1: none needed
-        self.unchecked: list[str] = []
-        bit = 0
-        for prop in model.properties:
-            if prop.kind == "stays_reachable":
-                self.unchecked.append(prop.name)
-                continue
-            needs_bit = prop.kind == "always_after" or (prop.kind == "never" and prop.before)
-            self.judged.append((bit if needs_bit else -1, prop))
-            bit += 1 if needs_bit else 0
-
-    def __bool__(self) -> bool:
-        return bool(self.judged)
-
-    def step(
-        self, bits: int, before: State | None, after: State, event: str
-    ) -> tuple[int, list[tuple[Rule, str]]]:
-        """The monitor bits after a step to `after` by `event` (`before` None at the start),
-        and the properties the step breaks."""
-        model = self.model
-        broken: list[tuple[Rule, str]] = []
-
-        def holds(expression: Any) -> bool:
-            value = evaluate_in(model, expression, after.phases, after.ledger, {"event": event})
-            if value is DIVIDED_BY_ZERO:
-                raise ZeroDivisionError
-            return bool(value)
-
-        for bit, prop in self.judged:
-            rule = Rule("property", prop.name)
-            try:
-                if prop.kind == "never":
-                    if bit >= 0 and bits >> bit & 1:
-                        continue
-                    if prop.before is not None and holds(prop.before):
-                        bits |= 1 << bit
-                    elif holds(prop.condition):
-                        tail = f" before `{prop.before.text}`" if prop.before else ""
-                        assert prop.condition is not None
-                        broken.append((rule, f"`{prop.condition.text}` held{tail}"))
-                elif prop.kind == "always_after":
-                    active = bool(bits >> bit & 1)
-                    if not active and holds(prop.after):
-                        active = True
-                    if active and prop.until is not None and holds(prop.until):
-                        active = False
-                    elif active and not holds(prop.condition):
-                        assert prop.condition is not None and prop.after is not None
-                        broken.append(
-                            (
-                                rule,
-                                f"`{prop.condition.text}` was false after `{prop.after.text}`",
-                            )
-                        )
-                    bits = bits | (1 << bit) if active else bits & ~(1 << bit)
-                elif before is not None:
-                    assert prop.variable is not None
-                    old = int(before.ledger[prop.variable])
-                    new = int(after.ledger[prop.variable])
-                    if (new < old) if prop.kind == "never_decreases" else (new > old):
-                        broken.append((rule, f"{prop.variable} went from {old} to {new}"))
-            except ZeroDivisionError:
-                broken.append((rule, "a condition divides by zero"))
-        return bits, broken
-
-
 Progress = Callable[[int, int, int], None]  # (depth, states, frontier)
 
 
@@ -368,10 +295,9 @@ def explore(
             found = allowed[key] = (tried, tuple(phases.values()), final)
         return found
 
-    monitors = _Monitors(model)
+    monitors = Monitors(layout, () if pruned else None)
     if pruned:
         monitors.unchecked = [p.name for p in model.properties]
-        monitors.judged = []
     key_mask = -1  # the bits of a state that tell it apart: all, or the cone's with a target
     if kept_variables is not None:
         key_mask = (1 << shift) - 1
@@ -382,13 +308,13 @@ def explore(
     start_packed = kernel.pack(start)
     bits = 0
     if monitors:
-        previous: State | None = None
+        previous = -1
         for state, event in [*history] or [(start, START)]:
-            bits, _ = monitors.step(bits, previous, state, event)
-            previous = state
-        if not history:
-            for rule, message in monitors.step(0, None, start, START)[1]:
-                violations.setdefault(rule, Found(rule, message, ()))
+            verdict = monitors.step(bits, previous, kernel.pack(state), event)
+            bits, previous = verdict.bits, kernel.pack(state)
+            if not history:
+                for rule, message in verdict.broken:
+                    violations.setdefault(rule, Found(rule, message, ()))
     start_node = start_packed | bits << shift
     seen: dict[int, tuple[int, int]] = {start_node & key_mask: (-1, -1)}
     reached: dict[str, int] = {p: start_node for p in phases_of(start_packed >> phase_shift)[1]}
@@ -400,6 +326,8 @@ def explore(
     stopped: str | None = None
     frontier = [start_node]
     entries = kernel.table.entries
+    judge = monitors.judge if monitors else None
+    monitor_bits = monitors.bits
 
     def path(node: int) -> tuple[Fired, ...]:
         found: list[Fired] = []
@@ -428,7 +356,6 @@ def explore(
                 packed = node & mask
                 bits = node >> shift
                 tried, _, final = phases_of(packed >> phase_shift)
-                before: State | None = None
                 moved = False
                 for index in tried:
                     name, values, function = steps[index]
@@ -446,16 +373,16 @@ def explore(
                     transitions += 1
                     fired.add(name)
                     after_bits = bits
-                    if monitors:
-                        if before is None:
-                            before = kernel.unpack(packed)
-                        after_state = kernel.unpack(result)
-                        after_bits, broken = monitors.step(bits, before, after_state, name)
-                        for rule, message in broken:
-                            if rule not in violations:
-                                violations[rule] = Found(
-                                    rule, message, (*path(node), (name, dict(values)))
-                                )
+                    if judge is not None:
+                        after_bits = judge(bits, packed, result, name)
+                        if after_bits >> monitor_bits:
+                            verdict = monitors.step(bits, packed, result, name)
+                            after_bits = verdict.bits
+                            for rule, message in verdict.broken:
+                                if rule not in violations:
+                                    violations[rule] = Found(
+                                        rule, message, (*path(node), (name, dict(values)))
+                                    )
                     child = result | after_bits << shift
                     key = child & key_mask
                     if key in seen:

@@ -154,9 +154,10 @@ class ScalarWriter:
     def fail(self, status: Status, rule: Rule) -> str:
         return f"return {-1 - self.rules.number(status, rule)}"
 
-    def read(self, field: Field) -> str:
+    def read(self, field: Field, state: str = "x") -> str:
+        """The field's value read from the packed state named `state`."""
         offset = self.layout.offset(field)
-        code = f"((x >> {offset}) & {field.mask})" if field.bits else "0"
+        code = f"(({state} >> {offset}) & {field.mask})" if field.bits else "0"
         if field.kind == "int":
             return f"{code} + {field.low}" if field.low else code
         if field.kind == "bool":
@@ -318,9 +319,9 @@ class ScalarWriter:
             emit("    return x")
         emit("")
 
-    def compile(self) -> dict[str, Callable[[int, Mapping[str, Any]], int]]:
+    def compile(self, filename: str = "") -> dict[str, Callable[..., int]]:
         source = "\n".join(self.lines)
-        filename = f"<kernel {self.model.name} scalar>"
+        filename = filename or f"<kernel {self.model.name} scalar>"
         register(filename, source)
         namespace: dict[str, Any] = {
             "__builtins__": {"ZeroDivisionError": ZeroDivisionError},
