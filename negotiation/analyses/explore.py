@@ -230,6 +230,216 @@ def cone(model: Model, target: str) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(events), frozenset(needed)
 
 
+Step = tuple[str, dict[str, Value], Callable[..., int]]  # event, parameters, scalar code
+
+
+class Search:
+    """Breadth-first search over a kernel's packed states, a level at a time: the engine of
+    `explore` and of rule coverage. Nodes are packed states with the monitor bits above them;
+    `seen` maps each node's key (its bits under `key_mask`) to its parent's key and the index
+    of the step that first reached it, or, for a root, to (-1 - the root's number, -1): a
+    shortest path is read back from it (`path`)."""
+
+    def __init__(
+        self,
+        kernel: Kernel,
+        steps: Sequence[Step],
+        monitors: Monitors,
+        key_mask: int = -1,
+        target: str | None = None,
+        record: bool = False,
+    ) -> None:
+        self.kernel, self.model, self.steps, self.monitors = kernel, kernel.model, steps, monitors
+        layout = kernel.layout
+        self.key_mask = key_mask
+        self.target = target
+        self.phase_shift = min(layout.offset(f) for f in layout.regions)
+        self.shift = layout.words * 64  # monitor bits sit above the packed state
+        self.mask = (1 << self.shift) - 1
+        self.by_event: dict[str, list[int]] = {}
+        for index, (name, _, _) in enumerate(steps):
+            self.by_event.setdefault(name, []).append(index)
+        self._allowed: dict[int, tuple[list[int], tuple[str, ...], bool]] = {}
+        self.seen: dict[int, tuple[int, int]] = {}
+        self.prefixes: list[tuple[Fired, ...]] = []
+        self.frontier: list[int] = []
+        self.order: list[int] | None = [] if record else None  # every node, in BFS order
+        self.violations: dict[Rule, Found] = {}
+        self.reached: dict[str, int] = {}
+        self.fired: set[str] = set()
+        self.dead: list[int] = []
+        self.dead_count = self.transitions = self.attempts = self.depth = 0
+        self.stopped: str | None = None
+
+    def phases_of(self, key: int) -> tuple[list[int], tuple[str, ...], bool]:
+        """For a state's phase bits: the steps that may fire, its phases, whether one is final."""
+        found = self._allowed.get(key)
+        if found is None:
+            layout, model = self.kernel.layout, self.model
+            packed = key << self.phase_shift
+            phases = {
+                f.name: f.values[(packed >> layout.offset(f)) & f.mask] for f in layout.regions
+            }
+            tried = [
+                i
+                for name, event in model.events.items()
+                if event.allows(phases)
+                for i in self.by_event.get(name, [])
+            ]
+            final = any(model.phases[p].final for p in phases.values())
+            found = self._allowed[key] = (tried, tuple(phases.values()), final)
+        return found
+
+    def add_root(self, node: int, prefix: tuple[Fired, ...] = ()) -> None:
+        """Start from `node` too, reached by the events of `prefix` (a path found before)."""
+        key = node & self.key_mask
+        if key in self.seen:
+            return
+        self.seen[key] = (-1 - len(self.prefixes), -1)
+        self.prefixes.append(prefix)
+        self.frontier.append(node)
+        self._visited(node)
+        if self.target is not None and self.target in self.reached:
+            self.stopped = "target"
+
+    def _visited(self, node: int) -> None:
+        if self.order is not None:
+            self.order.append(node)
+        for phase in self.phases_of((node & self.mask) >> self.phase_shift)[1]:
+            if phase not in self.reached:
+                self.reached[phase] = node
+
+    def path(self, node: int) -> tuple[Fired, ...]:
+        found: list[Fired] = []
+        while True:
+            parent, index = self.seen[node & self.key_mask]
+            if index < 0:
+                return (*self.prefixes[-1 - parent], *reversed(found))
+            name, values, _ = self.steps[index]
+            found.append((name, dict(values)))
+            node = parent
+
+    def found(self, rule: Rule, message: str, node: int, step: int) -> None:
+        if rule not in self.violations:
+            name, values, _ = self.steps[step]
+            path = (*self.path(node), (name, dict(values)))
+            self.violations[rule] = Found(rule, message, path)
+
+    def run(
+        self,
+        max_depth: int,
+        max_states: int,
+        time_limit: float | None = None,
+        began: float = 0.0,
+        progress: Progress | None = None,
+        until_broken: bool = False,
+    ) -> None:
+        """Expand level after level until nothing is new or a bound is met (`stopped` says
+        which); `until_broken`: stop at the first rule broken. A KeyboardInterrupt ends it
+        with what was found (`stopped` "interrupted")."""
+        monitors, steps, seen = self.monitors, self.steps, self.seen
+        entries = self.kernel.table.entries
+        judge = monitors.judge if monitors else None
+        monitor_bits, shift, mask = monitors.bits, self.shift, self.mask
+        key_mask, phase_shift, target = self.key_mask, self.phase_shift, self.target
+        frontier = [] if self.stopped else self.frontier
+        try:
+            while frontier:
+                if self.depth >= max_depth:
+                    self.stopped = "max-depth"
+                    break
+                following: list[int] = []
+                for count, node in enumerate(sorted(frontier)):
+                    late = time_limit is not None and count % 256 == 0
+                    if late and time.perf_counter() - began > (time_limit or 0):
+                        self.stopped = "time-limit"
+                        break
+                    packed = node & mask
+                    bits = node >> shift
+                    tried, _, final = self.phases_of(packed >> phase_shift)
+                    moved = False
+                    for index in tried:
+                        name, values, function = steps[index]
+                        self.attempts += 1
+                        result = function(packed, values)
+                        if result < 0:
+                            status, rule = entries[-1 - result]
+                            if status == "broken":
+                                self.found(rule, f"{name} breaks {rule}", node, index)
+                            continue
+                        moved = True
+                        self.transitions += 1
+                        self.fired.add(name)
+                        after_bits = bits
+                        if judge is not None:
+                            after_bits = judge(bits, packed, result, name)
+                            if after_bits >> monitor_bits:
+                                verdict = monitors.step(bits, packed, result, name)
+                                after_bits = verdict.bits
+                                for rule, message in verdict.broken:
+                                    self.found(rule, message, node, index)
+                        child = result | after_bits << shift
+                        key = child & key_mask
+                        if key in seen:
+                            continue
+                        seen[key] = (node & key_mask, index)
+                        following.append(child)
+                        self._visited(child)
+                        if target is not None and target in self.reached:
+                            self.stopped = "target"
+                            break
+                        if len(seen) >= max_states:
+                            self.stopped = "max-states"
+                            break
+                    if not moved and not final:
+                        self.dead_count += 1
+                        if len(self.dead) < DEAD_END_EXAMPLES:
+                            self.dead.append(node)
+                    if until_broken and self.violations:
+                        self.stopped = "broken"
+                    if self.stopped:
+                        break
+                if following:
+                    self.depth += 1
+                frontier = following
+                if progress is not None:
+                    progress(self.depth, len(seen), len(frontier))
+                if self.stopped:
+                    break
+        except KeyboardInterrupt:
+            self.stopped = "interrupted"
+        self.frontier = frontier
+
+
+def event_steps(
+    kernel: Kernel, chosen: Domains, events: frozenset[str] | None = None
+) -> list[Step]:
+    """Each event (of `events`, or all) with each of its parameter sets from `chosen`."""
+    return [
+        (name, kernel.params_for(name, values), kernel.scalar[name])
+        for name in kernel.event_names
+        if events is None or name in events
+        for values in _param_sets(chosen[name])
+    ]
+
+
+def start_bits(
+    monitors: Monitors, kernel: Kernel, start: State, history: Sequence[tuple[State, str]]
+) -> tuple[int, list[tuple[Rule, str]]]:
+    """The monitor bits at `start` after `history` (its states and events, `start` last), and
+    the properties the start itself breaks when there is no history before it."""
+    bits, previous = 0, -1
+    broken: list[tuple[Rule, str]] = []
+    if not monitors:
+        return 0, broken
+    for state, event in [*history] or [(start, START)]:
+        verdict = monitors.step(bits, previous, kernel.pack(state), event)
+        bits, previous = verdict.bits, kernel.pack(state)
+        if not history:
+            broken += verdict.broken
+    return bits, broken
+
+
 def explore(
     model: Model,
     start: State | None = None,
@@ -263,179 +473,48 @@ def explore(
     layout = kernel.layout
     start = start or State.of(model.initial, model.initial_ledger())
     chosen, exhaustive = domains(model, domain_overrides)
-    steps: list[tuple[str, dict[str, Value], Callable[..., int]]] = []
-    by_event: dict[str, list[int]] = {}
     pruned = target is not None and prune
     kept_events, kept_variables = cone(model, target) if pruned and target else (None, None)
-    for name in kernel.event_names:
-        if kept_events is not None and name not in kept_events:
-            continue
-        for values in _param_sets(chosen[name]):
-            by_event.setdefault(name, []).append(len(steps))
-            steps.append((name, kernel.params_for(name, values), kernel.scalar[name]))
-    regions = layout.regions
-    phase_shift = min(layout.offset(f) for f in regions)
-    shift = layout.words * 64  # monitor bits sit above the packed state
-    mask = (1 << shift) - 1
-    allowed: dict[int, tuple[list[int], tuple[str, ...], bool]] = {}
-
-    def phases_of(key: int) -> tuple[list[int], tuple[str, ...], bool]:
-        """For a state's phase bits: the steps that may fire, its phases, whether one is final."""
-        found = allowed.get(key)
-        if found is None:
-            packed = key << phase_shift
-            phases = {f.name: f.values[(packed >> layout.offset(f)) & f.mask] for f in regions}
-            tried = [
-                i
-                for name, event in model.events.items()
-                if event.allows(phases)
-                for i in by_event.get(name, [])
-            ]
-            final = any(model.phases[p].final for p in phases.values())
-            found = allowed[key] = (tried, tuple(phases.values()), final)
-        return found
-
     monitors = Monitors(layout, () if pruned else None)
     if pruned:
         monitors.unchecked = [p.name for p in model.properties]
     key_mask = -1  # the bits of a state that tell it apart: all, or the cone's with a target
     if kept_variables is not None:
-        key_mask = (1 << shift) - 1
+        key_mask = (1 << (layout.words * 64)) - 1
         for f in layout.variables:
             if f.name not in kept_variables:
                 key_mask &= ~(f.mask << layout.offset(f))
-    violations: dict[Rule, Found] = {}
-    start_packed = kernel.pack(start)
-    bits = 0
-    if monitors:
-        previous = -1
-        for state, event in [*history] or [(start, START)]:
-            verdict = monitors.step(bits, previous, kernel.pack(state), event)
-            bits, previous = verdict.bits, kernel.pack(state)
-            if not history:
-                for rule, message in verdict.broken:
-                    violations.setdefault(rule, Found(rule, message, ()))
-    start_node = start_packed | bits << shift
-    seen: dict[int, tuple[int, int]] = {start_node & key_mask: (-1, -1)}
-    reached: dict[str, int] = {p: start_node for p in phases_of(start_packed >> phase_shift)[1]}
-    fired: set[str] = set()
-    dead: list[int] = []
-    dead_count = 0
-    transitions = attempts = 0
-    depth = 0
-    stopped: str | None = None
-    frontier = [start_node]
-    entries = kernel.table.entries
-    judge = monitors.judge if monitors else None
-    monitor_bits = monitors.bits
-
-    def path(node: int) -> tuple[Fired, ...]:
-        found: list[Fired] = []
-        while True:
-            parent, index = seen[node & key_mask]
-            if parent < 0:
-                return tuple(reversed(found))
-            name, values, _ = steps[index]
-            found.append((name, dict(values)))
-            node = parent
-
-    if target is not None and target in reached:
-        stopped = "target"
-        frontier = []
-    try:
-        while frontier:
-            if depth >= max_depth:
-                stopped = "max-depth"
-                break
-            following: list[int] = []
-            for count, node in enumerate(sorted(frontier)):
-                late = time_limit is not None and count % 256 == 0
-                if late and time.perf_counter() - began > (time_limit or 0):
-                    stopped = "time-limit"
-                    break
-                packed = node & mask
-                bits = node >> shift
-                tried, _, final = phases_of(packed >> phase_shift)
-                moved = False
-                for index in tried:
-                    name, values, function = steps[index]
-                    attempts += 1
-                    result = function(packed, values)
-                    if result < 0:
-                        status, rule = entries[-1 - result]
-                        if status == "broken" and rule not in violations:
-                            message = f"{name} breaks {rule}"
-                            violations[rule] = Found(
-                                rule, message, (*path(node), (name, dict(values)))
-                            )
-                        continue
-                    moved = True
-                    transitions += 1
-                    fired.add(name)
-                    after_bits = bits
-                    if judge is not None:
-                        after_bits = judge(bits, packed, result, name)
-                        if after_bits >> monitor_bits:
-                            verdict = monitors.step(bits, packed, result, name)
-                            after_bits = verdict.bits
-                            for rule, message in verdict.broken:
-                                if rule not in violations:
-                                    violations[rule] = Found(
-                                        rule, message, (*path(node), (name, dict(values)))
-                                    )
-                    child = result | after_bits << shift
-                    key = child & key_mask
-                    if key in seen:
-                        continue
-                    seen[key] = (node & key_mask, index)
-                    following.append(child)
-                    for phase in phases_of(result >> phase_shift)[1]:
-                        if phase not in reached:
-                            reached[phase] = child
-                    if target is not None and target in reached:
-                        stopped = "target"
-                        break
-                    if len(seen) >= max_states:
-                        stopped = "max-states"
-                        break
-                if not moved and not final:
-                    dead_count += 1
-                    if len(dead) < DEAD_END_EXAMPLES:
-                        dead.append(node)
-                if stopped:
-                    break
-            if following:
-                depth += 1
-            frontier = following
-            if progress is not None:
-                progress(depth, len(seen), len(frontier))
-            if stopped:
-                break
-    except KeyboardInterrupt:
-        stopped = "interrupted"
-    reached_paths = {phase: path(reached[phase]) for phase in model.phases if phase in reached}
+    steps = event_steps(kernel, chosen, kept_events)
+    search = Search(kernel, steps, monitors, key_mask, target)
+    bits, broken = start_bits(monitors, kernel, start, history)
+    for rule, message in broken:
+        search.violations.setdefault(rule, Found(rule, message, ()))
+    search.add_root(kernel.pack(start) | bits << search.shift)
+    search.run(max_depth, max_states, time_limit, began, progress)
+    reached = search.reached
+    mask = search.mask
     return Exploration(
         model=model,
         start=start,
         domains=chosen,
         exhaustive_domains=exhaustive,
-        states=len(seen),
-        transitions=transitions,
-        attempts=attempts,
-        depth=depth,
-        complete=stopped is None,
-        stopped=stopped,
+        states=len(search.seen),
+        transitions=search.transitions,
+        attempts=search.attempts,
+        depth=search.depth,
+        complete=search.stopped is None,
+        stopped=search.stopped,
         seconds=time.perf_counter() - began,
-        reachable=reached_paths,
-        violations=tuple(violations.values()),
-        dead_ends=tuple(DeadEnd(kernel.unpack(n & mask), path(n)) for n in dead),
-        dead_end_count=dead_count,
+        reachable={p: search.path(reached[p]) for p in model.phases if p in reached},
+        violations=tuple(search.violations.values()),
+        dead_ends=tuple(DeadEnd(kernel.unpack(n & mask), search.path(n)) for n in search.dead),
+        dead_end_count=search.dead_count,
         unreached_phases=tuple(p for p in model.phases if p not in reached),
-        unfired_events=tuple(e for e in model.events if e not in fired),
+        unfired_events=tuple(e for e in model.events if e not in search.fired),
         unchecked=tuple(monitors.unchecked),
         target=target,
         start_label=start_label,
-        fired=frozenset(fired),
+        fired=frozenset(search.fired),
     )
 
 
