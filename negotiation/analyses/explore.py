@@ -33,6 +33,7 @@ from typing import Any
 from negotiation.errors import UsageError, suggest
 from negotiation.kernel.kernel import Kernel
 from negotiation.kernel.monitors import Monitors
+from negotiation.rules.expressions import Expression
 from negotiation.rules.model import Model, Value
 from negotiation.rules.properties import START
 from negotiation.semantics.outcomes import Rule, State
@@ -185,11 +186,12 @@ def _param_sets(values: Mapping[str, tuple[Value, ...]]) -> list[dict[str, Value
 Progress = Callable[[int, int, int], None]  # (depth, states, frontier)
 
 
-def cone(model: Model, target: str) -> tuple[frozenset[str], frozenset[str]]:
-    """The events and variables that can matter for reaching the phase `target`: backwards
-    from it, the events that move into a phase that matters or write a variable that matters,
-    and what their guards (and those effects) read and the phases they fire from. An event
-    outside the cone changes nothing any event inside it reads, nor moves a region it needs."""
+def cone(model: Model, target: str | Expression) -> tuple[frozenset[str], frozenset[str]]:
+    """The events and variables that can matter for reaching the phase `target` (or a state
+    where the expression `target` holds): backwards from it, the events that move into a phase
+    that matters or write a variable that matters, and what their guards (and those effects)
+    read and the phases they fire from. An event outside the cone changes nothing any event
+    inside it reads, nor moves a region it needs."""
     from negotiation.kernel.codegen import reads
 
     def variables(expression: Any) -> set[str]:
@@ -201,7 +203,21 @@ def cone(model: Model, target: str) -> tuple[frozenset[str], frozenset[str]]:
                 found.add(name)
         return found
 
-    phases, needed, events = {target}, set[str](), set[str]()
+    phases, needed, events = set[str](), set[str](), set[str]()
+
+    def add(read: set[str]) -> None:
+        for name in read:
+            if name in model.regions:
+                phases.update(model.regions[name].phases)
+            elif name in model.variables:
+                needed.add(name)
+            else:  # `phase`, the one region's
+                phases.update(model.phases)
+
+    if isinstance(target, str):
+        phases.add(target)
+    else:
+        add(variables(target))
     changed = True
     while changed:
         changed = False
@@ -217,13 +233,7 @@ def cone(model: Model, target: str) -> tuple[frozenset[str], frozenset[str]]:
             for name, expression in event.effects:
                 if name in needed:
                     read |= variables(expression)
-            for name in read:
-                if name in model.regions:
-                    phases |= set(model.regions[name].phases)
-                elif name in model.variables:
-                    needed.add(name)
-                else:  # `phase`, the one region's
-                    phases |= set(model.phases)
+            add(read)
             for region, allowed in event.requires.items():
                 if set(allowed) != set(model.regions[region].phases):
                     phases |= set(allowed)
@@ -411,6 +421,16 @@ class Search:
         self.frontier = frontier
 
 
+def cone_mask(kernel: Kernel, variables: frozenset[str]) -> int:
+    """The bits of a packed state that hold its phases and the `variables` (a cone's)."""
+    layout = kernel.layout
+    mask = (1 << (layout.words * 64)) - 1
+    for f in layout.variables:
+        if f.name not in variables:
+            mask &= ~(f.mask << layout.offset(f))
+    return mask
+
+
 def event_steps(
     kernel: Kernel, chosen: Domains, events: frozenset[str] | None = None
 ) -> list[Step]:
@@ -478,12 +498,8 @@ def explore(
     monitors = Monitors(layout, () if pruned else None)
     if pruned:
         monitors.unchecked = [p.name for p in model.properties]
-    key_mask = -1  # the bits of a state that tell it apart: all, or the cone's with a target
-    if kept_variables is not None:
-        key_mask = (1 << (layout.words * 64)) - 1
-        for f in layout.variables:
-            if f.name not in kept_variables:
-                key_mask &= ~(f.mask << layout.offset(f))
+    # the bits of a state that tell it apart: all, or the cone's with a target
+    key_mask = -1 if kept_variables is None else cone_mask(kernel, kept_variables)
     steps = event_steps(kernel, chosen, kept_events)
     search = Search(kernel, steps, monitors, key_mask, target)
     bits, broken = start_bits(monitors, kernel, start, history)
