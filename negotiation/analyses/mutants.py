@@ -7,10 +7,11 @@ model like any other:
 - `drop-guard`: the guard removed;
 - `negate-comparison`: one comparison negated (`==` and `!=`, `<` and `>=`, `>` and `<=`,
   `in` and `not in`);
-- `shift-comparison`: one ordering comparison moved by one (`<` and `<=`, `>` and `>=`);
+- `loosen-comparison`: one ordering comparison loosened by one (`a < b` made `a <= b`, `a > b`
+  made `a >= b`, `a <= b` made `a <= b + 1`, `a >= b` made `a >= b - 1`);
 - `swap-and-or`: one `and` made `or`, or one `or` made `and`;
 - `drop-effect`: the effect removed (the variable keeps its value);
-- `flip-sign`: in an effect, one `+` made `-` or `-` made `+`, or a yes/no value negated.
+- `flip-sign`: in an effect, one `+` made `-` or `-` made `+`.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from negotiation.semantics.outcomes import Rule
 OPERATORS = (
     "drop-guard",
     "negate-comparison",
-    "shift-comparison",
+    "loosen-comparison",
     "swap-and-or",
     "drop-effect",
     "flip-sign",
@@ -44,12 +45,8 @@ NEGATED: dict[type[ast.cmpop], type[ast.cmpop]] = {
     ast.In: ast.NotIn,
     ast.NotIn: ast.In,
 }
-SHIFTED: dict[type[ast.cmpop], type[ast.cmpop]] = {
-    ast.Lt: ast.LtE,
-    ast.LtE: ast.Lt,
-    ast.Gt: ast.GtE,
-    ast.GtE: ast.Gt,
-}
+LOOSENED: dict[type[ast.cmpop], type[ast.cmpop]] = {ast.Lt: ast.LtE, ast.Gt: ast.GtE}
+WIDENED: dict[type[ast.cmpop], type[ast.operator]] = {ast.LtE: ast.Add, ast.GtE: ast.Sub}
 
 
 @dataclass(frozen=True)
@@ -117,8 +114,11 @@ def mutants(model: Model) -> list[Mutant]:
                     )
                 except ExpressionError:
                     continue
-                changed = (*event.effects[:index], (variable, expression))
-                changed = (*changed, *event.effects[index + 1 :])
+                effects = (
+                    *event.effects[:index],
+                    (variable, expression),
+                    *event.effects[index + 1 :],
+                )
                 found.append(
                     Mutant(
                         0,
@@ -127,7 +127,7 @@ def mutants(model: Model) -> list[Mutant]:
                         "flip-sign",
                         text,
                         expression.text,
-                        replace(event, effects=changed),
+                        replace(event, effects=effects),
                     )
                 )
     return [replace(m, number=n) for n, m in enumerate(found, start=1)]
@@ -150,26 +150,45 @@ def _variants(
 
 
 def _guard_changes(expression: Expression) -> Iterator[tuple[str, ast.expr]]:
-    for operator, table in (("negate-comparison", NEGATED), ("shift-comparison", SHIFTED)):
+    def negate(node: ast.AST) -> Any:
+        if isinstance(node, ast.Compare):
+            for index, op in enumerate(node.ops):
+                if type(op) in NEGATED:
+                    yield _set_op(index, NEGATED[type(op)]())
 
-        def compare(node: ast.AST, table: dict[type[ast.cmpop], type[ast.cmpop]] = table) -> Any:
-            if isinstance(node, ast.Compare):
-                for index, op in enumerate(node.ops):
-                    if type(op) in table:
-                        yield _set_op(node, index, table[type(op)]())
-
-        for tree in _variants(expression, compare):
-            yield operator, tree
+    def loosen(node: ast.AST) -> Any:
+        if isinstance(node, ast.Compare):
+            for index, op in enumerate(node.ops):
+                if type(op) in LOOSENED:
+                    yield _set_op(index, LOOSENED[type(op)]())
+                elif type(op) in WIDENED:
+                    yield _widen(index, WIDENED[type(op)]())
 
     def logic(node: ast.AST) -> Any:
         if isinstance(node, ast.BoolOp):
             yield _swap_logic
 
-    for tree in _variants(expression, logic):
-        yield "swap-and-or", tree
+    for operator, change in (
+        ("negate-comparison", negate),
+        ("loosen-comparison", loosen),
+        ("swap-and-or", logic),
+    ):
+        for tree in _variants(expression, change):
+            yield operator, tree
 
 
-def _set_op(node: ast.Compare, index: int, op: ast.cmpop) -> Callable[[ast.AST], None]:
+def _widen(index: int, op: ast.operator) -> Callable[[ast.AST], None]:
+    """`a <= b` made `a <= b + 1` (or `a >= b` made `a >= b - 1`): the bound moved by one."""
+
+    def apply(target: ast.AST) -> None:
+        assert isinstance(target, ast.Compare)
+        bound = target.comparators[index]
+        target.comparators[index] = ast.BinOp(bound, type(op)(), ast.Constant(1))
+
+    return apply
+
+
+def _set_op(index: int, op: ast.cmpop) -> Callable[[ast.AST], None]:
     def apply(target: ast.AST) -> None:
         assert isinstance(target, ast.Compare)
         target.ops[index] = type(op)()
@@ -183,10 +202,6 @@ def _swap_logic(target: ast.AST) -> None:
 
 
 def _sign_changes(effect: Expression) -> Iterator[ast.expr]:
-    if effect.type.kind == "bool":
-        yield ast.UnaryOp(ast.Not(), copy.deepcopy(effect.tree.body))
-        return
-
     def arithmetic(node: ast.AST) -> Any:
         if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
             yield _flip

@@ -840,12 +840,12 @@ class NumpyWriter:
     def any_of(self, masks: list[str], out: list[str]) -> str:
         return self.disjoin(masks, out)
 
-    def compile(self) -> dict[str, Callable[..., Any]]:
+    def compile(self, filename: str = "") -> dict[str, Callable[..., Any]]:
         import numpy as np
 
         statuses = np.array([APPLIED] + [STATUS_CODES[s] for s, _ in self.rules.entries], np.int8)
         source = "\n".join(self.lines)
-        filename = f"<kernel {self.model.name} numpy>"
+        filename = filename or f"<kernel {self.model.name} numpy>"
         register(filename, source)
         namespace: dict[str, Any] = {"np": np, "STATUS": statuses, **self.constants}
         exec(compile(source, filename, "exec"), namespace)  # generated from checked trees

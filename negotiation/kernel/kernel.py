@@ -9,8 +9,9 @@ rule, as a status (APPLIED, REFUSED, BROKEN) and an index into `Kernel.rules`.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,7 @@ from negotiation.kernel.codegen import (
     Status,
 )
 from negotiation.kernel.layout import Layout, Words
-from negotiation.rules.model import Model, Value
+from negotiation.rules.model import Event, Model, Value
 from negotiation.semantics.judge import validate_params
 from negotiation.semantics.outcomes import Rule, State
 
@@ -55,38 +56,57 @@ class Kernel:
         self.layout = Layout.of(model)
         self.table = RuleTable()
         self.event_names = list(model.events)
+        self.scalar: dict[str, Scalar] = {}
+        self._enabled: list[tuple[str, Scalar, dict[str, Value]]] = []
+        self._batch: dict[str, Callable[..., Any]] = {}
+        self.fallback: tuple[str, ...] = ()
+        self._compile(list(model.events.values()), f"<kernel {model.name}")
+
+    def _compile(self, events: list[Event], name: str) -> None:
+        """Generate and compile the scalar and batch code of `events` (all the model's, or one
+        changed), in place of what this kernel had for them; `name` begins the pseudo-filenames
+        the code is registered under (`<kernel gaza_truce scalar>`)."""
         writer = ScalarWriter(self.layout, self.table)
-        self._open: dict[str, dict[str, Value]] = {}
-        for index, event in enumerate(model.events.values()):
+        batch_writer = NumpyWriter(self.layout, self.table)
+        for event in events:
+            index = self.event_names.index(event.name)
             writer.event(event, f"step_{index}")
             open_params = frozenset(n for n, p in event.params.items() if p.default is None)
-            self._open[event.name] = {
-                n: p.default for n, p in event.params.items() if p.default is not None
-            }
             writer.event(event, f"enabled_{index}", True, open_params)
-        functions = writer.compile()
-        self.scalar_source = writer.source
-        self.scalar: dict[str, Scalar] = {
-            name: functions[f"step_{i}"] for i, name in enumerate(self.event_names)
-        }
-        self._enabled: list[tuple[str, Scalar, dict[str, Value]]] = [
-            (name, functions[f"enabled_{i}"], self._open[name])
-            for i, name in enumerate(self.event_names)
-        ]
-        batch_writer = NumpyWriter(self.layout, self.table)
-        for index, event in enumerate(model.events.values()):
             batch_writer.event(event, f"batch_{index}")
-        batches = batch_writer.compile()
+        functions = writer.compile(f"{name} scalar>")
+        batches = batch_writer.compile(f"{name} numpy>")
+        enabled = {name: (judge, params) for name, judge, params in self._enabled}
+        fallback = set(self.fallback)
+        for event in events:
+            name, index = event.name, self.event_names.index(event.name)
+            self.scalar[name] = functions[f"step_{index}"]
+            defaults = {n: p.default for n, p in event.params.items() if p.default is not None}
+            enabled[name] = (functions[f"enabled_{index}"], defaults)
+            fallback.discard(name)
+            self._batch.pop(name, None)
+            if name in batch_writer.fallback:
+                fallback.add(name)
+            else:
+                self._batch[name] = batches[f"batch_{index}"]
+        self._enabled = [(name, *enabled[name]) for name in self.event_names]
+        self.fallback = tuple(name for name in self.event_names if name in fallback)
+        self.scalar_source = writer.source
         self.batch_source = batch_writer.source
-        self.fallback = tuple(batch_writer.fallback)
-        self._batch: dict[str, Callable[..., Any]] = {
-            name: batches[f"batch_{i}"]
-            for i, name in enumerate(self.event_names)
-            if name not in self.fallback
-        }
         self._statuses = np.array(
             [APPLIED] + [STATUS_CODES[s] for s, _ in self.table.entries], np.int8
         )
+
+    def with_event(self, event: Event) -> Kernel:
+        """The kernel of this model with `event` in place of the event of its name (a mutant,
+        say), generating only that event's code."""
+        changed = copy.copy(self)
+        changed.model = replace(self.model, events={**self.model.events, event.name: event})
+        changed.table = RuleTable(list(self.table.entries), dict(self.table.index))
+        changed.scalar, changed._batch = dict(self.scalar), dict(self._batch)
+        changed._enabled = list(self._enabled)
+        changed._compile([event], f"<kernel {self.model.name} with {event.name} changed")
+        return changed
 
     @staticmethod
     def from_model(model: Model) -> Kernel:
