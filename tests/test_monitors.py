@@ -56,11 +56,12 @@ def event_params(event: Event) -> st.SearchStrategy[dict[str, Any]]:
 
 
 @st.composite
-def histories(draw: Any, name: str, steps: int) -> tuple[list[State], list[str]]:
-    """The states a random walk of the Machine passes through, and the events that led there."""
+def histories(draw: Any, name: str, steps: int) -> History:
+    """The states a random walk of the Machine passes through, and the events that led there
+    with their parameters."""
     model, _ = compiled(name)
     machine = Machine(model)
-    states, events = [machine.state], [START]
+    states, events, params = [machine.state], [START], [{}]
     for _ in range(draw(st.integers(0, steps))):
         enabled = machine.enabled() or list(model.events)
         event = draw(st.sampled_from(enabled))
@@ -68,24 +69,28 @@ def histories(draw: Any, name: str, steps: int) -> tuple[list[State], list[str]]
         if isinstance(outcome, Applied):
             states.append(outcome.after)
             events.append(event)
-    return states, events
+            params.append(dict(outcome.params))
+    return states, events, params
 
 
-def check(name: str, history: tuple[list[State], list[str]]) -> dict[str, tuple[int, str]]:
+History = tuple[list[State], list[str], list[dict[str, Any]]]
+
+
+def check(name: str, history: History) -> dict[str, tuple[int, str]]:
     model, monitors = compiled(name)
     layout = monitors.layout
-    states, events = history
+    states, events, params = history
     judged = [prop for _, prop in monitors.judged]
     expected: dict[str, tuple[int, str]] = {}
     for prop in judged:
-        broken = judge_property(model, prop, states, events)
+        broken = judge_property(model, prop, states, events, params=params)
         if broken is not None:
             expected[prop.name] = (broken.index, broken.message)
     got: dict[str, tuple[int, str]] = {}
     bits, before = 0, -1
     for index, (state, event) in enumerate(zip(states, events, strict=True)):
         after = layout.pack(state)
-        verdict = monitors.step(bits, before, after, event)
+        verdict = monitors.step(bits, before, after, event, params[index])
         for rule, message in verdict.broken:
             got.setdefault(rule.name, (index, message))
         bits, before = verdict.bits, after
@@ -101,7 +106,7 @@ LARGE = settings(max_examples=300, deadline=None, suppress_health_check=list(Hea
 def test_monitors_judge_as_the_semantics_does(name: str) -> None:
     @QUICK
     @given(histories(name, 20))
-    def agree(history: tuple[list[State], list[str]]) -> None:
+    def agree(history: History) -> None:
         check(name, history)
 
     agree()
@@ -112,7 +117,7 @@ def test_monitors_judge_as_the_semantics_does(name: str) -> None:
 def test_monitors_judge_as_the_semantics_does_large(name: str) -> None:
     @LARGE
     @given(histories(name, 60))
-    def agree(history: tuple[list[State], list[str]]) -> None:
+    def agree(history: History) -> None:
         check(name, history)
 
     agree()
@@ -122,11 +127,12 @@ def test_a_written_history_breaks_the_property_at_its_step() -> None:
     """Not vacuous: agree, release one, recount lowers `released` at the third step."""
     model, _ = compiled("broken_history")
     machine = Machine(model)
-    states, events = [machine.state], [START]
+    states, events, given = [machine.state], [START], [{}]
     for event, params in [("agree", {}), ("release", {"count": 1}), ("recount", {})]:
         outcome = machine.attempt(event, params)
         assert isinstance(outcome, Applied)
         states.append(outcome.after)
         events.append(event)
-    got = check("broken_history", (states, events))
+        given.append(params)
+    got = check("broken_history", (states, events, given))
     assert got == {"releases_never_decrease": (3, "released went from 1 to 0")}

@@ -5,8 +5,8 @@ The search is the explorer's (`explore.Search` over the compiled kernel), in thr
 
 1. **The reference.** Every history of up to `depth` events from the model's start and from
    each state on a shortest path to each phase (found by the explorer with a target, so the
-   phases deep in the model are searched around too), within `max_states`. The model itself
-   must break no rule there.
+   phases deep in the model are searched around too), breadth-first until `max_states` states
+   (the last level then searched in part). The model itself must break no rule there.
 2. **Where a mutant differs.** The mutant and the model agree until the mutated event does
    something else: on every reference state where the event may fire, with each of its
    parameter sets, the event is judged by both (the kernel's array form, a whole batch at
@@ -52,9 +52,9 @@ from negotiation.rules.properties import START, Property
 from negotiation.semantics.outcomes import Rule
 from negotiation.semantics.search import Fired
 
-DEPTH = 2  # events from each reference root
+DEPTH = 10  # events from each reference root, at most
 FOLLOW_DEPTH = 2  # events after a mutant's first difference
-MAX_STATES = 300_000  # reference states
+MAX_STATES = 100_000  # reference states
 FOLLOW_STATES = 20_000  # states searched after a mutant's first differences
 ROOTS = 24  # first differences followed, per mutant
 TARGET_STATES = 30_000  # states a search for a shortest path to a phase may keep
@@ -79,9 +79,10 @@ class Coverage:
     model: Model
     results: tuple[Result, ...]
     reference_states: int
-    reference_complete: bool
+    reference_complete: bool  # every state reachable from the roots was searched
     roots: int
-    depth: int
+    depth: int  # the levels searched from the roots, the last one maybe in part
+    stopped: str | None  # why the reference search ended before it was complete
     follow_depth: int
     seconds: float
     unchecked: tuple[str, ...]  # properties no mutant search judges
@@ -127,6 +128,7 @@ class _Reference:
         search.run(depth, limit)
         self.search = search
         self.complete = search.stopped is None
+        self.depth, self.stopped = search.depth, search.stopped
         order = search.order or []
         self.nodes = order
         layout = kernel.layout
@@ -155,7 +157,7 @@ class _Reference:
         packed, bits = node & ((1 << shift) - 1), node >> shift
         after = self.kernel.step(packed, name, self.kernel.params_for(name, values))
         assert after >= 0, f"a path found by the explorer does not replay at {name}"
-        return after | self.monitors.step(bits, packed, after, name).bits << shift
+        return after | self.monitors.step(bits, packed, after, name, values).bits << shift
 
     def outcomes(self, kernel: Kernel, event: str) -> list[tuple[np.ndarray, ...]]:
         """The event judged by `kernel` on the reference states where it may fire, for each of
@@ -223,7 +225,8 @@ def coverage(
         len(reference.nodes),
         reference.complete,
         reference.roots,
-        depth,
+        reference.depth,
+        reference.stopped,
         follow_depth,
         0.0,
         unchecked,
@@ -244,7 +247,8 @@ def coverage(
         len(reference.nodes),
         reference.complete,
         reference.roots,
-        depth,
+        reference.depth,
+        reference.stopped,
         follow_depth,
         time.perf_counter() - began,
         unchecked,
@@ -287,7 +291,7 @@ def _judge(
                 return Result(mutant, "caught", rule, f"{name} breaks {rule}", history)
             watched += _before(search, node)
             continue
-        verdict = monitors.step(bits, packed, result, name)
+        verdict = monitors.step(bits, packed, result, name, values)
         if verdict.broken:
             rule, message = verdict.broken[0]
             return Result(mutant, "caught", rule, message, history)

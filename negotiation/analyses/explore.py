@@ -382,9 +382,9 @@ class Search:
                         self.fired.add(name)
                         after_bits = bits
                         if judge is not None:
-                            after_bits = judge(bits, packed, result, name)
+                            after_bits = judge(bits, packed, result, name, values)
                             if after_bits >> monitor_bits:
-                                verdict = monitors.step(bits, packed, result, name)
+                                verdict = monitors.step(bits, packed, result, name, values)
                                 after_bits = verdict.bits
                                 for rule, message in verdict.broken:
                                     self.found(rule, message, node, index)
@@ -443,17 +443,21 @@ def event_steps(
     ]
 
 
+History = Sequence[tuple[State, str, Mapping[str, Value]]]  # (state, event, its params)
+
+
 def start_bits(
-    monitors: Monitors, kernel: Kernel, start: State, history: Sequence[tuple[State, str]]
+    monitors: Monitors, kernel: Kernel, start: State, history: History
 ) -> tuple[int, list[tuple[Rule, str]]]:
-    """The monitor bits at `start` after `history` (its states and events, `start` last), and
-    the properties the start itself breaks when there is no history before it."""
+    """The monitor bits at `start` after `history` (its states, each with the event that led
+    there and its parameters, `start` last), and the properties the start itself breaks when
+    there is no history before it."""
     bits, previous = 0, -1
     broken: list[tuple[Rule, str]] = []
     if not monitors:
         return 0, broken
-    for state, event in [*history] or [(start, START)]:
-        verdict = monitors.step(bits, previous, kernel.pack(state), event)
+    for state, event, params in [*history] or [(start, START, {})]:
+        verdict = monitors.step(bits, previous, kernel.pack(state), event, params)
         bits, previous = verdict.bits, kernel.pack(state)
         if not history:
             broken += verdict.broken
@@ -463,7 +467,7 @@ def start_bits(
 def explore(
     model: Model,
     start: State | None = None,
-    history: Sequence[tuple[State, str]] = (),
+    history: History = (),
     domain_overrides: Sequence[tuple[str, str, tuple[Value, ...]]] = (),
     max_depth: int = MAX_DEPTH,
     max_states: int = MAX_STATES,
@@ -476,9 +480,10 @@ def explore(
 ) -> Exploration:
     """Explore breadth-first from `start` (the model's start by default); see the module.
 
-    `history`: the states and events a replay went through to `start` (`start` itself last),
-    so that properties over histories are judged from the history's beginning, not from
-    `start`. With a `target` and `prune`, only the events of the target's `cone` are tried and
+    `history`: the states a replay went through to `start` (`start` itself last), each with
+    the event that led there and its parameters, so that properties over histories are judged
+    from the history's beginning, not from `start`. With a `target` and `prune`, only the
+    events of the target's `cone` are tried and
     states that differ only in variables outside it count as one (the first reached stands for
     them), and properties are not judged: a path found is still a real one, each step judged by
     the kernel, and shortest among the events tried. A KeyboardInterrupt ends the search with

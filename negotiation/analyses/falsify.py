@@ -87,6 +87,7 @@ def run_history(
         machine.reset(model.initial, model.initial_ledger())
     states: list[State] = [machine.state]
     events = [START]
+    params: list[dict[str, Value]] = [{}]
     applied: list[Fired] = []
     for name, values in history:
         outcome = machine.attempt(name, values)
@@ -97,12 +98,14 @@ def run_history(
             applied.append((name, values))
             states.append(outcome.after)
             events.append(name)
+            params.append(dict(outcome.params))
     searcher = Machine(model)
     broken = judge_history(
         model,
         states,
         events,
         lambda state, goal, within: reachable(model, state, goal, within, searcher),
+        params=params,
     )
     return applied, broken
 

@@ -82,7 +82,8 @@ def models(output_format: str) -> None:
 @click.option(
     "--depth",
     type=click.IntRange(min=0, max=50),
-    help="With --coverage: events searched from each starting state.  [default: 2]",
+    help="With --coverage: most events searched from each starting state (the search also "
+    "stops at 100,000 states).  [default: 10]",
 )
 @click.option(
     "--min-score",

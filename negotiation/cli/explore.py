@@ -6,7 +6,7 @@ import contextlib
 import os
 import shlex
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 import click
@@ -15,6 +15,7 @@ from negotiation.cli.base import EXIT_INTERRUPTED, FORMAT, OUTPUT, cli, emit, te
 from negotiation.errors import UsageError
 
 if TYPE_CHECKING:
+    from negotiation.rules.model import Value
     from negotiation.semantics.outcomes import State
 
 DEFAULT_MODEL = "gaza_truce"
@@ -108,7 +109,7 @@ def explore(
 
     if (from_scenario is None) != (after is None):
         raise click.UsageError("--from and --after go together")
-    history: list[tuple[State, str]] = []
+    history: list[tuple[State, str, Mapping[str, Value]]] = []
     start = None
     label = "the model's start"
     if from_scenario is not None and after is not None:
@@ -137,8 +138,8 @@ def explore(
             )
         start = trace.final
         first = trace.steps[0].before if trace.steps else start
-        history = [(first, "start")] + [
-            (step.outcome.after, step.outcome.event)
+        history = [(first, "start", {})] + [
+            (step.outcome.after, step.outcome.event, step.outcome.params)
             for step in trace.steps
             if isinstance(step.outcome, Applied)
         ]

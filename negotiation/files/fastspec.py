@@ -423,6 +423,7 @@ TABLE: dict[str, tuple[tuple[str, str, tuple[Any, ...], bool, Any], ...]] = {
             None,
         ),
         ("within", "within", ("int", 1, 12), False, 4),
+        ("on", "on", ("union", (("str", "^[a-z][a-z0-9_]*$", 64, None), ("none",))), False, None),
     ),
     "ModelSpec": (
         ("model", "model", ("str", "^[a-z][a-z0-9_]*$", 64, None), True, None),

@@ -159,6 +159,9 @@ class PropertySpec(Spec):
     never_increases: Name | None = None
     stays_reachable: RuleText | None = Field(None, description="a state where this holds")
     within: int = Field(4, ge=1, le=12, description="how many events the search may take")
+    on: Name | None = Field(
+        None, description="judged after each firing of this event, whose parameters it may read"
+    )
 
 
 class ModelSpec(Spec):

@@ -9,6 +9,7 @@ bits that remember what the history has seen so far. The vocabulary and its mean
 - `never P before Q`: a bit says Q has held; until it does, P holding breaks the property;
 - `after P always Q until R`: a bit says P has held (and R not since); while it is set, Q
   not holding breaks the property;
+- `on E`, `never P` / `always Q`: only in a state E led to, with E's parameters (`p`);
 - `never_decreases` / `never_increases`: the variable's value before and after the step;
 - `stays_reachable` asks a search from the state, not a step: it is listed in `unchecked`.
 
@@ -19,8 +20,9 @@ A condition that divides by zero breaks its property where it is judged. States 
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from negotiation.kernel.codegen import (
     RuleTable,
@@ -35,7 +37,7 @@ from negotiation.rules.expressions import Expression
 from negotiation.rules.properties import Property
 from negotiation.semantics.outcomes import Rule
 
-Judge = Callable[[int, int, int, str], int]
+Judge = Callable[[int, int, int, str, Mapping[str, Any]], int]
 
 
 @dataclass(frozen=True)
@@ -74,17 +76,24 @@ class Monitors:
 
     @property
     def judge(self) -> Judge:
-        """`judge(bits, before, after, event)`: the bits after the step, with a bit above them
-        (from `self.bits` up) for each judged property the step broke and, above those, one for
-        each that a condition dividing by zero broke. Compiled on first use."""
+        """`judge(bits, before, after, event, params)`: the bits after the step, with a bit
+        above them (from `self.bits` up) for each judged property the step broke and, above
+        those, one for each that a condition dividing by zero broke. Compiled on first use."""
         if self._judge is None:
             filename = f"<monitors {self.layout.model.name}>"
             self._judge = self._writer.compile(filename)["monitor"]
         return self._judge
 
-    def step(self, bits: int, before: int, after: int, event: str) -> Verdict:
+    def step(
+        self,
+        bits: int,
+        before: int,
+        after: int,
+        event: str,
+        params: Mapping[str, Any] | None = None,
+    ) -> Verdict:
         """Judge one step (`before` -1 for a history's first state), with messages."""
-        result = self.judge(bits, before, after, event)
+        result = self.judge(bits, before, after, event, params or {})
         count = len(self.judged)
         broken_mask = result >> self.bits & ((1 << count) - 1)
         zero_mask = result >> (self.bits + count)
@@ -97,6 +106,10 @@ class Monitors:
         return Verdict(result & ((1 << self.bits) - 1), tuple(broken))
 
     def _message(self, prop: Property, before: int, after: int) -> str:
+        if prop.on is not None:
+            assert prop.condition is not None
+            verb = "held" if prop.kind == "never" else "was false"
+            return f"`{prop.condition.text}` {verb} after {prop.on}"
         if prop.kind == "never":
             assert prop.condition is not None
             tail = f" before `{prop.before.text}`" if prop.before else ""
@@ -114,11 +127,12 @@ class Monitors:
     def _write(self) -> str:
         layout, model, writer = self.layout, self.layout.model, self._writer
         count = len(self.judged)
-        lines = ["def monitor(b, x, y, ev):", "    broken = zero = 0"]
+        lines = ["def monitor(b, x, y, ev, p):", "    broken = zero = 0"]
         names: set[str] = set()
         for _, prop in self.judged:
             for expression in (prop.condition, prop.before, prop.after, prop.until):
                 names |= reads(expression) if expression is not None else set()
+        params = {n for _, prop in self.judged if prop.on for n in model.events[prop.on].params}
         # As `evaluate_in`: a derived value that divides by zero leaves every condition
         # undefined, so all are computed when one of them can divide.
         if any(has_division(d.expression) for d in model.derived.values()):
@@ -131,6 +145,8 @@ class Monitors:
         def name_of(name: str) -> ast.expr:
             if name == "event":
                 return ast.Name("ev", ast.Load())
+            if name in params:
+                return ast.Name(f"p_{name}", ast.Load())
             if name in model.derived:
                 return ast.Name(f"d_{name}", ast.Load())
             return ast.Name(f"v_{name}", ast.Load())
@@ -161,6 +177,17 @@ class Monitors:
         check = "if undefined:\n    raise ZeroDivisionError"
 
         flag = 1 << index
+        if prop.on is not None:
+            reads_params = sorted(set(self.layout.model.events[prop.on].params))
+            test = text(prop.condition) if prop.kind == "never" else f"not {text(prop.condition)}"
+            return [
+                f"if ev == {prop.on!r}:",
+                *(f"    p_{n} = p[{n!r}]" for n in reads_params),
+                "    if undefined:",
+                "        raise ZeroDivisionError",
+                f"    if {test}:",
+                f"        broken |= {flag}",
+            ]
         if prop.kind == "never":
             if prop.before is None:
                 return [*check.split("\n"), f"if {text(prop.condition)}:", f"    broken |= {flag}"]

@@ -28,6 +28,7 @@ def coverage_data(result: Coverage) -> dict[str, Any]:
             "complete": result.reference_complete,
             "roots": result.roots,
             "depth": result.depth,
+            "stopped": result.stopped,
             "follow_depth": result.follow_depth,
         },
         "seconds": round(result.seconds, 3),
@@ -80,11 +81,16 @@ def coverage_text(result: Coverage, width: int = WIDTH) -> str:
         f"Rule coverage of {name}: {caught} of {caught + survived} mutants caught ({score}); "
         f"{equivalent} equivalent, not counted."
     )
-    complete = "every state there is" if result.reference_complete else "not every state"
+    if result.reference_complete:
+        extent = "every state reachable"
+    elif result.stopped == "max-states":
+        extent = "the last level in part"
+    else:
+        extent = f"stopped: {result.stopped}"
     say(
         f"Searched every history of up to {result.depth} events from the start and from "
         f"{result.roots - 1} states on shortest paths to the phases: "
-        f"{result.reference_states:,} states ({complete}); then {result.follow_depth} events "
+        f"{result.reference_states:,} states ({extent}); then {result.follow_depth} events "
         f"past each difference; {result.seconds:.1f} s."
     )
     if result.unchecked:

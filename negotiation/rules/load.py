@@ -164,6 +164,7 @@ class _Builder:
                 self.expression,
                 self.problem,
                 ("properties", index),
+                events,
             )
             if prop is not None:
                 properties.append(prop)

@@ -6,6 +6,9 @@ passes through, and the events themselves), in a small vocabulary:
 - `never: P` and `before: Q`: P never holds before Q has held (without `before`: never at all);
 - `after: P`, `always: Q` and `until: R`: once P holds, Q holds in every state until R holds
   (without `until`: for the rest of the history);
+- `on: E` with `never: P` or `always: Q`: in every state the event E led to, P does not hold
+  (or Q holds); P and Q may read E's parameters too, so a property can state what an event
+  must do (`on: exchange`, `always: prisoners_released >= prisoners`);
 - `never_decreases: variable` / `never_increases: variable`: from one state to the next;
 - `stays_reachable: P` and `within: N`: from the state the history ends in, some sequence of at
   most N events reaches a state where P holds (a bounded search).
@@ -19,15 +22,16 @@ history against them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from negotiation.errors import suggest
 from negotiation.rules.expressions import BOOL, Expression, Scope, enum
 
 START = "start"
 PropertyKind = Literal[
-    "never", "always_after", "never_decreases", "never_increases", "stays_reachable"
+    "never", "always", "always_after", "never_decreases", "never_increases", "stays_reachable"
 ]
 
 
@@ -44,13 +48,17 @@ class Property:
     until: Expression | None = None
     variable: str | None = None
     within: int = 4
+    on: str | None = None  # judged only in the states this event led to
 
     def statement(self) -> str:
         """The property in words, as its vocabulary reads."""
         text = _text
+        head = f"after each {self.on}, " if self.on else ""
         if self.kind == "never":
             tail = f" before {text(self.before)}" if self.before else ""
-            return f"never {text(self.condition)}{tail}"
+            return f"{head}never {text(self.condition)}{tail}"
+        if self.kind == "always":
+            return f"{head}always {text(self.condition)}"
         if self.kind == "always_after":
             tail = f" until {text(self.until)}" if self.until else ""
             return f"after {text(self.after)}, always {text(self.condition)}{tail}"
@@ -74,13 +82,15 @@ def property_scope(scope: Scope, events: Iterable[str]) -> Scope:
 
 
 _FORMS: dict[PropertyKind, tuple[set[str], set[str]]] = {
-    "never": ({"never"}, {"before"}),
+    "never": ({"never"}, {"before", "on"}),
+    "always": ({"on", "always"}, set()),
     "always_after": ({"after", "always"}, {"until"}),
     "never_decreases": ({"never_decreases"}, set()),
     "never_increases": ({"never_increases"}, set()),
     "stays_reachable": ({"stays_reachable"}, {"within"}),
 }
 _FIELDS = {
+    "on",
     "never",
     "before",
     "after",
@@ -93,11 +103,16 @@ _FIELDS = {
 
 
 def build_property(
-    spec: Any, scope: Scope, compile_at: Any, report: Any, where: tuple[str | int, ...]
+    spec: Any,
+    scope: Scope,
+    compile_at: Any,
+    report: Any,
+    where: tuple[str | int, ...],
+    events: Mapping[str, Any] | None = None,
 ) -> Property | None:
     """Check one property's form and compile its expressions; report problems, located.
 
-    `scope` is the model's `property_scope`.
+    `scope` is the model's `property_scope`; `events`, the model's events (for `on`).
     `compile_at(text, scope, type, *where)` compiles or reports and returns None;
     `report(message, *where)` records a problem.
     """
@@ -114,11 +129,28 @@ def build_property(
     )
     if kind is None:
         forms = (
-            "never [before], after + always [until], never_decreases, never_increases, "
-            "stays_reachable [within]"
+            "never [before], on + never, on + always, after + always [until], "
+            "never_decreases, never_increases, stays_reachable [within]"
         )
         report(f"property '{spec.name}' must take one of these forms: {forms}", *where)
         return None
+    if spec.on is not None and spec.before is not None:
+        report(f"property '{spec.name}' takes `on` or `before`, not both", *where, "on")
+        return None
+    if spec.on is not None:
+        event = (events or {}).get(spec.on)
+        if event is None:
+            report(
+                f"unknown event '{spec.on}'" + suggest(spec.on, list(events or {})),
+                *where,
+                "on",
+            )
+            return None
+        scope = Scope(
+            variables=scope.variables,
+            params={**scope.params, **{n: p.type for n, p in event.params.items()}},
+            phases=scope.phases,
+        )
 
     def compiled(field_name: str) -> Expression | None:
         text = getattr(spec, field_name)
@@ -131,9 +163,12 @@ def build_property(
             report(f"'{variable}' is not a whole-number variable of the model", *where, kind)
             return None
     condition = compiled(
-        {"never": "never", "always_after": "always", "stays_reachable": "stays_reachable"}.get(
-            kind, "never"
-        )
+        {
+            "never": "never",
+            "always": "always",
+            "always_after": "always",
+            "stays_reachable": "stays_reachable",
+        }.get(kind, "never")
     )
     prop = Property(
         spec.name,
@@ -145,9 +180,11 @@ def build_property(
         compiled("until"),
         variable,
         spec.within,
+        spec.on,
     )
     expected = {
         "never": ["never"],
+        "always": ["always"],
         "always_after": ["after", "always"],
         "stays_reachable": ["stays_reachable"],
     }.get(kind, [])

@@ -211,6 +211,7 @@ def history_violation(
     applied = [step for step in steps if isinstance(step.outcome, Applied)]
     states = [start, *(step.after for step in applied)]
     events = ["start", *(step.outcome.event for step in applied if step.outcome is not None)]
+    params = [{}, *(s.outcome.params for s in applied if isinstance(s.outcome, Applied))]
     broken = judge_history(
         model,
         states,
@@ -219,6 +220,7 @@ def history_violation(
             model, state, goal, within, machine, REPLAY_SEARCH_BUDGET
         ),
         undecided,
+        params,
     )
     if broken is None:
         return None

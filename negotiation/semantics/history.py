@@ -1,5 +1,6 @@
 """Judging a history against a model's properties: the states a sequence of events went
-through, and the events themselves (`events[i]` led to `states[i]`; `start` for the first).
+through, and the events themselves (`events[i]` led to `states[i]`; `start` for the first),
+with their parameters (`params[i]`; a property `on` an event reads them).
 
 A property that asks what stays reachable needs a search from the history's last state; the
 caller passes that search in (`reach`), so judging a history never runs a machine itself.
@@ -7,10 +8,10 @@ caller passes that search in (`reach`), so judging a history never runs a machin
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from negotiation.rules.expressions import Expression
-from negotiation.rules.model import Model
+from negotiation.rules.model import Model, Value
 from negotiation.rules.properties import Property
 from negotiation.semantics.judge import DIVIDED_BY_ZERO, evaluate_in
 from negotiation.semantics.outcomes import Broken, Rule, State
@@ -24,18 +25,22 @@ class _Undecided(Exception):
     """A condition divided by zero: the property breaks where it was judged."""
 
 
+Params = Sequence[Mapping[str, Value]]
+
+
 def judge_history(
     model: Model,
     states: Sequence[State],
     events: Sequence[str],
     reach: Reach | None = None,
     undecided: list[str] | None = None,
+    params: Params = (),
 ) -> Broken | None:
     """The first property the history breaks, as `Broken` (its `index` is the state's), or
     None. Without `reach`, properties about what stays reachable are not judged; a property
     the search could not decide is not broken, and its name goes in `undecided`."""
     for prop in model.properties:
-        broken = judge_property(model, prop, states, events, reach, undecided)
+        broken = judge_property(model, prop, states, events, reach, undecided, params)
         if broken is not None:
             return broken
     return None
@@ -48,21 +53,27 @@ def judge_property(
     events: Sequence[str],
     reach: Reach | None = None,
     undecided: list[str] | None = None,
+    params: Params = (),
 ) -> Broken | None:
-    """Whether the history breaks `prop`, and where (see `judge_history` for `undecided`)."""
+    """Whether the history breaks `prop`, and where (see `judge_history` for `undecided`).
+    A property `on` an event needs the `params` each event was given (ValueError without)."""
     rule = Rule("property", prop.name)
+    if prop.on is not None and len(params) < len(states):
+        raise ValueError(f"property {prop.name} reads the parameters of {prop.on}: give them")
 
     def holds(expression: Expression | None, index: int) -> bool:
         assert expression is not None
         state = states[index]
-        event = {"event": events[index]}
+        event: dict[str, Value] = {"event": events[index]}
+        if prop.on is not None:
+            event.update(params[index])
         value = evaluate_in(model, expression, state.phases, state.ledger, event)
         if value is DIVIDED_BY_ZERO:
             raise _Undecided(index)
         return bool(value)
 
     try:
-        found = _judge(prop, states, holds, reach, undecided)
+        found = _judge(prop, states, events, holds, reach, undecided)
     except _Undecided as undecided:
         index = int(undecided.args[0])
         return Broken(rule, "a condition divides by zero", index=index)
@@ -75,11 +86,21 @@ def judge_property(
 def _judge(
     prop: Property,
     states: Sequence[State],
+    events: Sequence[str],
     holds: Callable[[Expression | None, int], bool],
     reach: Reach | None,
     undecided: list[str] | None = None,
 ) -> tuple[int, str] | None:
     text = _text
+    if prop.on is not None:
+        for index in range(len(states)):
+            if events[index] != prop.on:
+                continue
+            if prop.kind == "never" and holds(prop.condition, index):
+                return index, f"{text(prop.condition)} held after {prop.on}"
+            if prop.kind == "always" and not holds(prop.condition, index):
+                return index, f"{text(prop.condition)} was false after {prop.on}"
+        return None
     if prop.kind == "never":
         for index in range(len(states)):
             if prop.before is not None and holds(prop.before, index):

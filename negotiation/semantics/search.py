@@ -198,7 +198,11 @@ def shortest_breaking_history(
                     continue
                 path = (*states, after)
                 events = (*names, step[-1][0])
-                if prop is not None and judge_property(model, prop, path, events) is not None:
+                params = [{}, *(values for _, values in step)]
+                if (
+                    prop is not None
+                    and judge_property(model, prop, path, events, params=params) is not None
+                ):
                     return list(step)
                 if after.key() not in seen:
                     seen.add(after.key())
