@@ -44,7 +44,7 @@ from negotiation.analyses.explore import (
     explore,
 )
 from negotiation.analyses.mutants import Mutant, mutants
-from negotiation.kernel.codegen import APPLIED
+from negotiation.kernel.codegen import APPLIED, REFUSED
 from negotiation.kernel.kernel import Kernel
 from negotiation.kernel.monitors import Monitors
 from negotiation.rules.model import Model
@@ -175,21 +175,25 @@ class _Reference:
 
     def differences(self, kernel: Kernel, event: str) -> list[tuple[int, int]]:
         """The first (row, step index) where `kernel` judges `event` otherwise than the model
-        does, in breadth-first order (at most ROOTS)."""
+        does, in breadth-first order: at most ROOTS where the event applies (or breaks a rule)
+        under `kernel`, and at most ROOTS where it is refused there."""
         if event not in self._original:
             self._original[event] = self.outcomes(self.kernel, event)
         original = self._original[event]
         changed = self.outcomes(kernel, event)
         indexes = [i for i, (name, _, _) in enumerate(self.steps) if name == event]
         rows = self.rows.get(event, np.zeros(0, dtype=np.int64))
-        found: list[tuple[int, int]] = []
+        moves: list[tuple[int, int]] = []
+        refused: list[tuple[int, int]] = []
         for index, before, after in zip(indexes, original, changed, strict=True):
             differ = before[0] != after[0]
             applied = before[0] == APPLIED
             for old, new in zip(before[1:], after[1:], strict=True):
                 differ |= applied & (old != new)
-            found += [(int(rows[r]), index) for r in np.flatnonzero(differ)[:ROOTS]]
-        return sorted(found)[:ROOTS]
+            stops = after[0] == REFUSED
+            for kept, which in ((moves, differ & ~stops), (refused, differ & stops)):
+                kept += [(int(rows[r]), index) for r in np.flatnonzero(which)[:ROOTS]]
+        return sorted(sorted(moves)[:ROOTS] + sorted(refused)[:ROOTS])
 
 
 def _phase_paths(model: Model, kernel: Kernel) -> list[tuple[Fired, ...]]:
@@ -277,7 +281,7 @@ def _judge(
     shift = search.shift
     first: tuple[Fired, ...] = ()
     watched: list[tuple[int, tuple[Fired, ...]]] = []  # states where reachability is judged
-    for row, index in differences[:ROOTS]:
+    for row, index in differences:
         node = reference.nodes[row]
         packed, bits = node & search.mask, node >> shift
         name, values, _ = reference.steps[index]

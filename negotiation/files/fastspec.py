@@ -424,6 +424,13 @@ TABLE: dict[str, tuple[tuple[str, str, tuple[Any, ...], bool, Any], ...]] = {
         ),
         ("within", "within", ("int", 1, 12), False, 4),
         ("on", "on", ("union", (("str", "^[a-z][a-z0-9_]*$", 64, None), ("none",))), False, None),
+        (
+            "only_when",
+            "only_when",
+            ("union", (("str", None, 20000, "rule_text"), ("none",))),
+            False,
+            None,
+        ),
     ),
     "ModelSpec": (
         ("model", "model", ("str", "^[a-z][a-z0-9_]*$", 64, None), True, None),

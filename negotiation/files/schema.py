@@ -162,6 +162,9 @@ class PropertySpec(Spec):
     on: Name | None = Field(
         None, description="judged after each firing of this event, whose parameters it may read"
     )
+    only_when: RuleText | None = Field(
+        None, description="with `on`: this held in the state the event fired from"
+    )
 
 
 class ModelSpec(Spec):

@@ -106,6 +106,9 @@ class Monitors:
         return Verdict(result & ((1 << self.bits) - 1), tuple(broken))
 
     def _message(self, prop: Property, before: int, after: int) -> str:
+        if prop.kind == "only_when":
+            assert prop.condition is not None
+            return f"{prop.on} fired where `{prop.condition.text}` did not hold"
         if prop.on is not None:
             assert prop.condition is not None
             verb = "held" if prop.kind == "never" else "was false"
@@ -129,9 +132,14 @@ class Monitors:
         count = len(self.judged)
         lines = ["def monitor(b, x, y, ev, p):", "    broken = zero = 0"]
         names: set[str] = set()
+        earlier: set[str] = set()  # read in the state before the step (`only_when`)
         for _, prop in self.judged:
             for expression in (prop.condition, prop.before, prop.after, prop.until):
-                names |= reads(expression) if expression is not None else set()
+                found = reads(expression) if expression is not None else set()
+                if prop.kind == "only_when":
+                    earlier |= found
+                else:
+                    names |= found
         params = {n for _, prop in self.judged if prop.on for n in model.events[prop.on].params}
         # As `evaluate_in`: a derived value that divides by zero leaves every condition
         # undefined, so all are computed when one of them can divide.
@@ -141,6 +149,26 @@ class Monitors:
         order = [f.name for f in layout.fields]
         for name in sorted(fields, key=order.index):
             lines.append(f"    v_{name} = {writer.read(layout.field(name), 'y')}")
+        earlier_fields, earlier_derived = needed_before(model, earlier)
+        if earlier_fields:
+            lines.append("    if x >= 0:")
+            for name in sorted(earlier_fields, key=order.index):
+                lines.append(f"        w_{name} = {writer.read(layout.field(name), 'x')}")
+
+        def earlier_name(name: str) -> ast.expr:
+            if name == "event":
+                return ast.Name("ev", ast.Load())
+            if name in params:
+                return ast.Name(f"p_{name}", ast.Load())
+            if name in model.derived:
+                return ast.Name(f"dw_{name}", ast.Load())
+            return ast.Name(f"w_{name}", ast.Load())
+
+        self._earlier = earlier_name
+        self._earlier_derived = [
+            f"dw_{name} = {python_source(model.derived[name].expression, earlier_name)}"
+            for name in earlier_derived
+        ]
 
         def name_of(name: str) -> ast.expr:
             if name == "event":
@@ -177,6 +205,17 @@ class Monitors:
         check = "if undefined:\n    raise ZeroDivisionError"
 
         flag = 1 << index
+        if prop.kind == "only_when":
+            assert prop.on is not None and prop.condition is not None
+            earlier = f"({python_source(prop.condition, self._earlier)})"
+            given = sorted(self.layout.model.events[prop.on].params)
+            return [
+                f"if ev == {prop.on!r} and x >= 0:",
+                *(f"    p_{n} = p[{n!r}]" for n in given),
+                *(f"    {line}" for line in self._earlier_derived),
+                f"    if not {earlier}:",
+                f"        broken |= {flag}",
+            ]
         if prop.on is not None:
             reads_params = sorted(set(self.layout.model.events[prop.on].params))
             test = text(prop.condition) if prop.kind == "never" else f"not {text(prop.condition)}"

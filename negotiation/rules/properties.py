@@ -9,6 +9,8 @@ passes through, and the events themselves), in a small vocabulary:
 - `on: E` with `never: P` or `always: Q`: in every state the event E led to, P does not hold
   (or Q holds); P and Q may read E's parameters too, so a property can state what an event
   must do (`on: exchange`, `always: prisoners_released >= prisoners`);
+- `on: E` with `only_when: P`: E fires only from states where P holds (P is judged in the
+  state before E, with E's parameters): what an event must find;
 - `never_decreases: variable` / `never_increases: variable`: from one state to the next;
 - `stays_reachable: P` and `within: N`: from the state the history ends in, some sequence of at
   most N events reaches a state where P holds (a bounded search).
@@ -31,7 +33,13 @@ from negotiation.rules.expressions import BOOL, Expression, Scope, enum
 
 START = "start"
 PropertyKind = Literal[
-    "never", "always", "always_after", "never_decreases", "never_increases", "stays_reachable"
+    "never",
+    "always",
+    "only_when",
+    "always_after",
+    "never_decreases",
+    "never_increases",
+    "stays_reachable",
 ]
 
 
@@ -59,6 +67,8 @@ class Property:
             return f"{head}never {text(self.condition)}{tail}"
         if self.kind == "always":
             return f"{head}always {text(self.condition)}"
+        if self.kind == "only_when":
+            return f"{self.on} only when {text(self.condition)}"
         if self.kind == "always_after":
             tail = f" until {text(self.until)}" if self.until else ""
             return f"after {text(self.after)}, always {text(self.condition)}{tail}"
@@ -84,6 +94,7 @@ def property_scope(scope: Scope, events: Iterable[str]) -> Scope:
 _FORMS: dict[PropertyKind, tuple[set[str], set[str]]] = {
     "never": ({"never"}, {"before", "on"}),
     "always": ({"on", "always"}, set()),
+    "only_when": ({"on", "only_when"}, set()),
     "always_after": ({"after", "always"}, {"until"}),
     "never_decreases": ({"never_decreases"}, set()),
     "never_increases": ({"never_increases"}, set()),
@@ -91,6 +102,7 @@ _FORMS: dict[PropertyKind, tuple[set[str], set[str]]] = {
 }
 _FIELDS = {
     "on",
+    "only_when",
     "never",
     "before",
     "after",
@@ -129,7 +141,7 @@ def build_property(
     )
     if kind is None:
         forms = (
-            "never [before], on + never, on + always, after + always [until], "
+            "never [before], on + never, on + always, on + only_when, after + always [until], "
             "never_decreases, never_increases, stays_reachable [within]"
         )
         report(f"property '{spec.name}' must take one of these forms: {forms}", *where)
@@ -166,6 +178,7 @@ def build_property(
         {
             "never": "never",
             "always": "always",
+            "only_when": "only_when",
             "always_after": "always",
             "stays_reachable": "stays_reachable",
         }.get(kind, "never")
@@ -185,6 +198,7 @@ def build_property(
     expected = {
         "never": ["never"],
         "always": ["always"],
+        "only_when": ["only_when"],
         "always_after": ["after", "always"],
         "stays_reachable": ["stays_reachable"],
     }.get(kind, [])

@@ -62,8 +62,10 @@ def judge_property(
         raise ValueError(f"property {prop.name} reads the parameters of {prop.on}: give them")
 
     def holds(expression: Expression | None, index: int) -> bool:
+        """`expression` in the index-th state, or, for `only_when`, in the state before it,
+        with the parameters of the event that led to the index-th state."""
         assert expression is not None
-        state = states[index]
+        state = states[index - 1 if prop.kind == "only_when" else index]
         event: dict[str, Value] = {"event": events[index]}
         if prop.on is not None:
             event.update(params[index])
@@ -100,6 +102,8 @@ def _judge(
                 return index, f"{text(prop.condition)} held after {prop.on}"
             if prop.kind == "always" and not holds(prop.condition, index):
                 return index, f"{text(prop.condition)} was false after {prop.on}"
+            if prop.kind == "only_when" and index and not holds(prop.condition, index):
+                return index, f"{prop.on} fired where {text(prop.condition)} did not hold"
         return None
     if prop.kind == "never":
         for index in range(len(states)):
