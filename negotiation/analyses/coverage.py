@@ -57,6 +57,7 @@ FOLLOW_DEPTH = 2  # events after a mutant's first difference
 MAX_STATES = 100_000  # reference states
 FOLLOW_STATES = 20_000  # states searched after a mutant's first differences
 ROOTS = 24  # first differences followed, per mutant
+CANDIDATES = 200  # first differences considered (of each kind), per mutant
 TARGET_STATES = 30_000  # states a search for a shortest path to a phase may keep
 TARGET_DEPTH = 16
 Verdict = Literal["caught", "survived", "equivalent"]
@@ -175,8 +176,8 @@ class _Reference:
 
     def differences(self, kernel: Kernel, event: str) -> list[tuple[int, int]]:
         """The first (row, step index) where `kernel` judges `event` otherwise than the model
-        does, in breadth-first order: at most ROOTS where the event applies (or breaks a rule)
-        under `kernel`, and at most ROOTS where it is refused there."""
+        does, in breadth-first order: at most CANDIDATES where the event applies (or breaks a
+        rule) under `kernel`, and at most CANDIDATES where it is refused there."""
         if event not in self._original:
             self._original[event] = self.outcomes(self.kernel, event)
         original = self._original[event]
@@ -192,8 +193,8 @@ class _Reference:
                 differ |= applied & (old != new)
             stops = after[0] == REFUSED
             for kept, which in ((moves, differ & ~stops), (refused, differ & stops)):
-                kept += [(int(rows[r]), index) for r in np.flatnonzero(which)[:ROOTS]]
-        return sorted(sorted(moves)[:ROOTS] + sorted(refused)[:ROOTS])
+                kept += [(int(rows[r]), index) for r in np.flatnonzero(which)[:CANDIDATES]]
+        return sorted(sorted(moves)[:CANDIDATES] + sorted(refused)[:CANDIDATES])
 
 
 def _phase_paths(model: Model, kernel: Kernel) -> list[tuple[Fired, ...]]:
@@ -281,11 +282,17 @@ def _judge(
     shift = search.shift
     first: tuple[Fired, ...] = ()
     watched: list[tuple[int, tuple[Fired, ...]]] = []  # states where reachability is judged
+    valid = 0
     for row, index in differences:
         node = reference.nodes[row]
         packed, bits = node & search.mask, node >> shift
         name, values, _ = reference.steps[index]
         prefix = search.path(node)
+        if not _replays(kernel, prefix, packed):
+            continue  # the mutant already differs on the way here: not a state it reaches so
+        valid += 1
+        if valid > ROOTS:
+            break
         history = (*prefix, (name, dict(values)))
         first = first or history
         result = kernel.step(packed, name, values)
@@ -317,6 +324,17 @@ def _judge(
                 )
                 return Result(mutant, "caught", Rule("property", prop.name), message, history)
     return Result(mutant, "survived", message="breaks no rule", path=first)
+
+
+def _replays(kernel: Kernel, path: tuple[Fired, ...], packed: int) -> bool:
+    """Whether `kernel` fires every step of `path` from the model's start and ends in
+    `packed`: the state is one the mutant reaches as the model does."""
+    state = kernel.initial
+    for name, values in path:
+        state = kernel.step(state, name, kernel.params_for(name, values))
+        if state < 0:
+            return False
+    return state == packed
 
 
 def _before(search: Search, node: int) -> list[tuple[int, tuple[Fired, ...]]]:
