@@ -174,7 +174,9 @@ class _Reference:
                 found.append((status, *following))
         return found
 
-    def differences(self, kernel: Kernel, event: str) -> list[tuple[int, int]]:
+    def differences(
+        self, kernel: Kernel, event: str
+    ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
         """The first (row, step index) where `kernel` judges `event` otherwise than the model
         does, in breadth-first order: at most CANDIDATES where the event applies (or breaks a
         rule) under `kernel`, and at most CANDIDATES where it is refused there."""
@@ -194,7 +196,7 @@ class _Reference:
             stops = after[0] == REFUSED
             for kept, which in ((moves, differ & ~stops), (refused, differ & stops)):
                 kept += [(int(rows[r]), index) for r in np.flatnonzero(which)[:CANDIDATES]]
-        return sorted(sorted(moves)[:CANDIDATES] + sorted(refused)[:CANDIDATES])
+        return sorted(moves)[:CANDIDATES], sorted(refused)[:CANDIDATES]
 
 
 def _phase_paths(model: Model, kernel: Kernel) -> list[tuple[Fired, ...]]:
@@ -272,8 +274,8 @@ def _judge(
     reachability: list[Property],
 ) -> Result:
     kernel = reference.kernel.with_event(mutant.changed)
-    differences = reference.differences(kernel, mutant.event)
-    if not differences:
+    moves, refusals = reference.differences(kernel, mutant.event)
+    if not moves and not refusals:
         return Result(mutant, "equivalent")
     search = reference.search
     monitors = reference.monitors
@@ -282,17 +284,19 @@ def _judge(
     shift = search.shift
     first: tuple[Fired, ...] = ()
     watched: list[tuple[int, tuple[Fired, ...]]] = []  # states where reachability is judged
-    valid = 0
-    for row, index in differences:
+    valid = {True: 0, False: 0}
+    for row, index, moving in sorted(
+        [(r, i, True) for r, i in moves] + [(r, i, False) for r, i in refusals]
+    ):
+        if valid[moving] >= ROOTS:
+            continue
         node = reference.nodes[row]
         packed, bits = node & search.mask, node >> shift
         name, values, _ = reference.steps[index]
         prefix = search.path(node)
         if not _replays(kernel, prefix, packed):
             continue  # the mutant already differs on the way here: not a state it reaches so
-        valid += 1
-        if valid > ROOTS:
-            break
+        valid[moving] += 1
         history = (*prefix, (name, dict(values)))
         first = first or history
         result = kernel.step(packed, name, values)
