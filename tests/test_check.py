@@ -82,13 +82,13 @@ def test_same_seed_gives_the_same_report(tmp_path):
     assert json.loads(invoke(*args).stdout)["seed"] == 7
 
 
-@pytest.mark.slow  # about 25 s: the suite's one large hypothesis run of the Gaza model's rules
-def test_gaza_model_keeps_its_rules_over_2000_histories():
-    result = invoke("check", "--properties", "gaza_truce", "--examples", "2000", "--format", "json")
+@pytest.mark.slow  # about 40 s: the Gaza model's 59 properties judged by the Machine on each history
+def test_gaza_model_keeps_its_rules_over_300_histories():
+    result = invoke("check", "--properties", "gaza_truce", "--examples", "300", "--format", "json")
     report = json.loads(result.stdout)
     assert result.exit_code == 0, report["failure"]
     assert report["holds"] is True
-    assert report["examples_run"] >= 2000
+    assert report["examples_run"] >= 300
     assert sum(rule.startswith("property ") for rule in report["rules"]) >= 5
 
 
