@@ -82,7 +82,7 @@ def test_same_seed_gives_the_same_report(tmp_path):
     assert json.loads(invoke(*args).stdout)["seed"] == 7
 
 
-@pytest.mark.slow  # about 40 s: the Gaza model's 59 properties judged by the Machine on each history
+@pytest.mark.slow  # about 40 s: 59 properties judged by the Machine on each history
 def test_gaza_model_keeps_its_rules_over_300_histories():
     result = invoke("check", "--properties", "gaza_truce", "--examples", "300", "--format", "json")
     report = json.loads(result.stdout)
