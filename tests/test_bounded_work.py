@@ -262,7 +262,8 @@ def test_interrupt_while_shortening_keeps_the_counterexample(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(falsify_module, "shortest_breaking_history", _interrupt)
-    report = falsify_module.falsify(load_model(str(MODELS / "squaring.yaml")), 20)
+    # depth 0: no exhaustive stage to find it first; hypothesis finds it, then is interrupted
+    report = falsify_module.falsify(load_model(str(MODELS / "squaring.yaml")), 20, depth=0)
     assert report.interrupted
     assert report.failure is not None and report.failure.rule == Rule("bounds", "n")
     assert report.counterexample
@@ -275,7 +276,8 @@ def test_interrupt_while_shortening_is_reported_by_the_cli(
     monkeypatch.setattr(falsify_module, "shortest_breaking_history", _interrupt)
     monkeypatch.chdir(tmp_path)
     model = str(MODELS / "squaring.yaml")
-    result = CliRunner().invoke(cli, ["check", "--properties", model, "--examples", "20"])
+    args = ["check", "--properties", model, "--examples", "20", "--depth", "0"]
+    result = CliRunner().invoke(cli, args)
     assert result.exit_code == 130, result.output
     assert "Traceback" not in result.stdout + result.stderr
     assert "not shortened" in result.stdout

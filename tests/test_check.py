@@ -31,8 +31,10 @@ def test_broken_rule_gives_a_minimal_counterexample_that_replays_the_failure(tmp
     )
     assert result.exit_code == 1
     assert "✗ the bounds of 'held' is broken" in result.stdout
-    # the shortest history that breaks it: one event to reach the truce, one release
-    assert "Minimal counterexample (2 events):" in result.stdout
+    # the shortest history that breaks it, found by the exhaustive stage: one event to reach
+    # the truce, one release
+    assert "Shortest counterexample (2 events):" in result.stdout
+    assert "every history of up to 1 event, exhaustively" in result.stdout
     replay = invoke("run", str(written))
     assert replay.exit_code == 1
     assert "would break the bounds of 'held'" in replay.stdout
@@ -163,9 +165,11 @@ def test_properties_budget_must_be_positive(option):
 
 
 def test_a_tiny_budget_still_applies_events():
-    result = invoke("check", "--properties", "gaza_truce", "--examples", "1", "--format", "json")
+    args = ["--examples", "1", "--depth", "1", "--format", "json"]
+    result = invoke("check", "--properties", "gaza_truce", *args)
     report = json.loads(result.stdout)
-    assert report["events_fired"] >= 1
+    assert report["exhaustive"]["depth"] == 1
+    assert report["events_fired"] > report["exhaustive"]["transitions"] >= 1
     assert report["examples_run"] == 1
 
 
@@ -190,6 +194,9 @@ def test_budget_options_need_properties():
     result = CliRunner().invoke(cli, ["check", "gaza_truce", "--examples", "5"])
     assert result.exit_code == 2
     assert "--examples needs --properties" in result.stderr
+    result = CliRunner().invoke(cli, ["check", "gaza_truce", "--depth", "5"])
+    assert result.exit_code == 2
+    assert "--depth needs --properties or --coverage" in result.stderr
 
 
 def test_properties_on_a_scenario_says_it_is_a_scenario():

@@ -33,12 +33,11 @@ from typing import Literal
 
 import numpy as np
 
+from negotiation.analyses.bounded import Reach
 from negotiation.analyses.explore import (
     Domains,
     Found,
     Search,
-    cone,
-    cone_mask,
     domains,
     event_steps,
     explore,
@@ -144,13 +143,15 @@ class _Reference:
                 rows.setdefault(name, []).extend(found)
         self.rows = {name: np.array(sorted(found), dtype=np.int64) for name, found in rows.items()}
         self._original: dict[str, list[tuple[np.ndarray, ...]]] = {}
-        self._reach: dict[str, _Reach] = {}
+        self._reach: dict[str, Reach] = {}
         self.chosen = chosen
 
-    def reach(self, prop: Property) -> _Reach:
+    def reach(self, prop: Property) -> Reach:
         """The model's own reachability search for a `stays_reachable` property."""
         if prop.name not in self._reach:
-            self._reach[prop.name] = _Reach(self.kernel, self.chosen, prop)
+            assert prop.condition is not None
+            condition, within = prop.condition, prop.within
+            self._reach[prop.name] = Reach(self.kernel, self.chosen, condition, within)
         return self._reach[prop.name]
 
     def _fire(self, node: int, fired: Fired, shift: int) -> int:
@@ -318,10 +319,11 @@ def _judge(
         found = min(follow.violations.values(), key=lambda f: len(f.path))
         return Result(mutant, "caught", found.rule, found.message, found.path)
     for prop in reachability:
-        original, changed = reference.reach(prop), _Reach(kernel, chosen, prop)
+        assert prop.condition is not None
+        original = reference.reach(prop)
+        changed = Reach(kernel, chosen, prop.condition, prop.within)
         for packed, history in watched:
-            if original(packed) and not changed(packed):
-                assert prop.condition is not None
+            if original(packed) is True and changed(packed) is False:
                 message = (
                     f"no sequence of {prop.within} events or fewer reaches "
                     f"`{prop.condition.text}` (with the parameter values tried)"
@@ -344,32 +346,3 @@ def _replays(kernel: Kernel, path: tuple[Fired, ...], packed: int) -> bool:
 def _before(search: Search, node: int) -> list[tuple[int, tuple[Fired, ...]]]:
     """`node` as (packed state, history to it): the state before a step that differs."""
     return [(node & search.mask, search.path(node))]
-
-
-class _Reach:
-    """Whether some sequence of at most a property's `within` events from a packed state
-    reaches a state where its condition holds (over the parameter values in `chosen`): a search
-    toward it, with the events of its cone only; remembered, state by state."""
-
-    def __init__(self, kernel: Kernel, chosen: Domains, prop: Property) -> None:
-        assert prop.condition is not None
-        events, variables = cone(kernel.model, prop.condition)
-        goal = Property(prop.name, "never", condition=prop.condition)
-        self.kernel, self.within = kernel, prop.within
-        self.monitors = Monitors(kernel.layout, (goal,))
-        self.steps = event_steps(kernel, chosen, events)
-        self.mask = cone_mask(kernel, variables)
-        self.known: dict[int, bool] = {}
-
-    def __call__(self, packed: int) -> bool:
-        known = self.known.get(packed)
-        if known is None:
-            if self.monitors.step(0, -1, packed, START).broken:
-                known = True
-            else:
-                search = Search(self.kernel, self.steps, self.monitors, self.mask)
-                search.add_root(packed)
-                search.run(self.within, FOLLOW_STATES, until_broken=True)
-                known = bool(search.violations)
-            self.known[packed] = known
-        return known

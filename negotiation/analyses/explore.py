@@ -25,6 +25,7 @@ search from every state) and is listed as unchecked.
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -270,16 +271,32 @@ class Search:
         for index, (name, _, _) in enumerate(steps):
             self.by_event.setdefault(name, []).append(index)
         self._allowed: dict[int, tuple[list[int], tuple[str, ...], bool]] = {}
+        self.record = record
+        self._reset()
+
+    def _reset(self) -> None:
         self.seen: dict[int, tuple[int, int]] = {}
         self.prefixes: list[tuple[Fired, ...]] = []
         self.frontier: list[int] = []
-        self.order: list[int] | None = [] if record else None  # every node, in BFS order
+        self.order: list[int] | None = [] if self.record else None  # every node, in BFS order
         self.violations: dict[Rule, Found] = {}
         self.reached: dict[str, int] = {}
         self.fired: set[str] = set()
         self.dead: list[int] = []
         self.dead_count = self.transitions = self.attempts = self.depth = 0
         self.stopped: str | None = None
+
+    def _stops(self, until_broken: bool | Rule) -> bool:
+        if until_broken is True:
+            return bool(self.violations)
+        return until_broken in self.violations
+
+    def fresh(self) -> Search:
+        """A new, empty search over the same steps, sharing what was worked out about which
+        steps each combination of phases allows (for many small searches)."""
+        new = copy.copy(self)
+        new._reset()
+        return new
 
     def phases_of(self, key: int) -> tuple[list[int], tuple[str, ...], bool]:
         """For a state's phase bits: the steps that may fire, its phases, whether one is final."""
@@ -342,11 +359,11 @@ class Search:
         time_limit: float | None = None,
         began: float = 0.0,
         progress: Progress | None = None,
-        until_broken: bool = False,
+        until_broken: bool | Rule = False,
     ) -> None:
         """Expand level after level until nothing is new or a bound is met (`stopped` says
-        which); `until_broken`: stop at the first rule broken. A KeyboardInterrupt ends it
-        with what was found (`stopped` "interrupted")."""
+        which); `until_broken`: stop at the first rule broken (True), or when that rule is
+        (a Rule). A KeyboardInterrupt ends it with what was found (`stopped` "interrupted")."""
         monitors, steps, seen = self.monitors, self.steps, self.seen
         entries = self.kernel.table.entries
         judge = monitors.judge if monitors else None
@@ -376,6 +393,9 @@ class Search:
                             status, rule = entries[-1 - result]
                             if status == "broken":
                                 self.found(rule, f"{name} breaks {rule}", node, index)
+                                if until_broken is True:
+                                    self.stopped = "broken"
+                                    break
                             continue
                         moved = True
                         self.transitions += 1
@@ -388,6 +408,9 @@ class Search:
                                 after_bits = verdict.bits
                                 for rule, message in verdict.broken:
                                     self.found(rule, message, node, index)
+                                if until_broken and self._stops(until_broken):
+                                    self.stopped = "broken"
+                                    break
                         child = result | after_bits << shift
                         key = child & key_mask
                         if key in seen:
@@ -401,11 +424,11 @@ class Search:
                         if len(seen) >= max_states:
                             self.stopped = "max-states"
                             break
-                    if not moved and not final:
+                    if not moved and not final and not self.stopped:
                         self.dead_count += 1
                         if len(self.dead) < DEAD_END_EXAMPLES:
                             self.dead.append(node)
-                    if until_broken and self.violations:
+                    if until_broken and self._stops(until_broken):
                         self.stopped = "broken"
                     if self.stopped:
                         break

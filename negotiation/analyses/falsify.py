@@ -1,11 +1,20 @@
-"""Falsify a model's rules (`check --properties`): hypothesis searches for a history that breaks
-a bound, an invariant or a property.
+"""Falsify a model's rules (`check --properties`): search for a history that breaks a bound, an
+invariant or a property, first exhaustively, then at random.
 
-Hypothesis draws histories (each step an event that may fire from the current phase, with valid
-parameters), replays them through the machine and checks, after every step, the variables'
-bounds and the invariants, and at the end the model's properties. When one breaks, hypothesis
-shrinks the history to a minimal one; the refused events are dropped (they change nothing), and
-the rest is what `Report.counterexample` holds, ready to be written as a scenario.
+First, every history of up to `depth` events from the model's start is checked, breadth-first
+over the compiled kernel (`bounded.exhaust`, with the explorer's parameter domains: bounds,
+defaults, the numbers guards compare with and their neighbours); a rule broken there comes with
+a shortest history that breaks it. When nothing breaks there, hypothesis samples longer
+histories, with any parameter values: it draws histories (each step an event that may fire
+from the current phase, with valid parameters), replays them through the machine and checks,
+after every step, the variables' bounds and the invariants, and at the end the model's
+properties. When one breaks, hypothesis shrinks the history to a minimal one; the refused
+events are dropped (they change nothing), and the rest is what `Report.counterexample` holds,
+ready to be written as a scenario.
+
+The same seed gives the same run wherever it is called from: hypothesis's habit of mixing in
+numbers it finds in the modules loaded (which differ between the CLI and a Python session) is
+switched off while it runs.
 
 Importing this module imports hypothesis (about a quarter of a second); the CLI imports it only
 for `check --properties`.
@@ -16,18 +25,20 @@ from __future__ import annotations
 import contextlib
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, configuration, given, seed, settings
 from hypothesis import strategies as st
 
+from negotiation.analyses.bounded import DEPTH, MAX_STATES, Exhausted, exhaust, reachability
+from negotiation.kernel.kernel import Kernel
 from negotiation.rules.model import Event, Model, Param, Value
 from negotiation.rules.properties import START
-from negotiation.semantics.history import judge_history
+from negotiation.semantics.history import Reach, judge_history
 from negotiation.semantics.machine import Machine
 from negotiation.semantics.outcomes import Applied, Broken, State
-from negotiation.semantics.search import Fired, reachable, shortest_breaking_history
+from negotiation.semantics.search import Fired, shortest_breaking_history
 
 
 def param_values(param: Param) -> st.SearchStrategy[Value]:
@@ -58,11 +69,17 @@ class Report:
     interrupted: bool = False
     failure: Broken | None = None
     counterexample: tuple[Fired, ...] = field(default=())
+    exhausted: Exhausted | None = None  # the exhaustive stage, when it ran
 
     @property
     def holds(self) -> bool:
         """Every rule held, on histories in which events were applied (not vacuously)."""
         return self.failure is None and self.events_fired > 0
+
+    @property
+    def sampled(self) -> bool:
+        """Whether hypothesis sampled histories (not when the exhaustive stage decided)."""
+        return self.examples_run > 0
 
 
 def rules_checked(model: Model) -> tuple[str, ...]:
@@ -75,11 +92,15 @@ def rules_checked(model: Model) -> tuple[str, ...]:
 
 
 def run_history(
-    model: Model, history: list[Fired], machine: Machine | None = None
+    model: Model,
+    history: list[Fired],
+    machine: Machine | None = None,
+    reach: Reach | None = None,
 ) -> tuple[list[Fired], Broken | None]:
     """Replay `history`, skipping refused events; the events applied, and the first broken rule.
 
-    `machine`, if given, is reused (put back in the model's initial state first).
+    `machine`, if given, is reused (put back in the model's initial state first); `reach`
+    judges `stays_reachable` properties (by default the kernel's search, `bounded.Reach`).
     """
     if machine is None:
         machine = Machine(model)
@@ -99,14 +120,9 @@ def run_history(
             states.append(outcome.after)
             events.append(name)
             params.append(dict(outcome.params))
-    searcher = Machine(model)
-    broken = judge_history(
-        model,
-        states,
-        events,
-        lambda state, goal, within: reachable(model, state, goal, within, searcher),
-        params=params,
-    )
+    if reach is None and any(p.kind == "stays_reachable" for p in model.properties):
+        reach = reachability(model)
+    broken = judge_history(model, states, events, reach, params=params)
     return applied, broken
 
 
@@ -116,8 +132,43 @@ def falsify(
     steps: int = 30,
     seed_value: int = 0,
     progress: Callable[[int], None] | None = None,
+    depth: int = DEPTH,
+    max_states: int = MAX_STATES,
 ) -> Report:
-    """Run hypothesis on `model`; return a Report with a minimal counterexample if one breaks."""
+    """Check `model` exhaustively up to `depth` events (or `max_states` states), then with
+    hypothesis; a Report with a shortest or minimal counterexample if a rule breaks."""
+    kernel = Kernel.from_model(model)
+    exhausted = exhaust(model, depth, max_states, kernel=kernel)
+    report = Report(
+        model=model.name,
+        seed=seed_value,
+        examples=examples,
+        steps=steps,
+        rules=rules_checked(model),
+        examples_run=0,
+        events_fired=exhausted.transitions,
+        interrupted=exhausted.stopped == "interrupted",
+        exhausted=exhausted,
+    )
+    reach = reachability(model, kernel)
+    if exhausted.rule is not None:
+        applied, failure = run_history(model, list(exhausted.path), reach=reach)
+        if failure is None:  # the kernel and the machine disagree: a defect of ours
+            raise AssertionError(
+                f"the exhaustive search found {exhausted.rule} broken by a history the "
+                "machine replays without breaking a rule"
+            )
+        return replace(report, failure=failure, counterexample=tuple(applied))
+    if report.interrupted or (exhausted.complete and exhausted.exhaustive_domains):
+        return report  # interrupted; or every history there is was checked: nothing to sample
+    return _sample(model, report, reach, progress)
+
+
+def _sample(
+    model: Model, report: Report, reach: Reach, progress: Callable[[int], None] | None
+) -> Report:
+    """Run hypothesis on `model` (the report's budget and seed); the report, completed."""
+    examples, steps = report.examples, report.steps
     found: dict[str, Any] = {}
     count = 0
     fired = 0
@@ -133,15 +184,11 @@ def falsify(
         suppress_health_check=list(HealthCheck),
         report_multiple_bugs=False,
     )
-    @seed(seed_value)
+    @seed(report.seed)
     @given(st.data())
     def history_keeps_the_rules(data: st.DataObject) -> None:
         nonlocal count, fired
         searching = "failure" not in found  # once one fails, the calls are hypothesis shrinking
-        if searching:
-            count += 1
-            if progress is not None:
-                progress(count)
         machine = drawing
         machine.load(initial)
         history: list[Fired] = []
@@ -154,7 +201,11 @@ def falsify(
             values = data.draw(params(model.events[name]))
             history.append((name, values))
             machine.attempt(name, values)
-        applied, failure = run_history(model, history, replaying)
+        if searching:  # a history drawn whole (hypothesis may give up on one half-drawn)
+            count += 1
+            if progress is not None:
+                progress(count)
+        applied, failure = run_history(model, history, replaying, reach)
         if searching:
             fired += len(applied)
         if failure is not None:
@@ -163,7 +214,7 @@ def falsify(
 
     interrupted = False
     try:
-        with _storage_out_of_the_way():
+        with _storage_out_of_the_way(), _no_local_constants():
             history_keeps_the_rules()
     except AssertionError:
         pass  # the failure is in `found`
@@ -178,19 +229,47 @@ def falsify(
             interrupted = True  # the counterexample found stands, not shortened
         if shorter is not None:
             found["applied"] = shorter
-            failure = run_history(model, shorter)[1] or failure
-    return Report(
-        model=model.name,
-        seed=seed_value,
-        examples=examples,
-        steps=steps,
-        rules=rules_checked(model),
+            failure = run_history(model, shorter, reach=reach)[1] or failure
+    return replace(
+        report,
         examples_run=count,
-        events_fired=fired,
+        events_fired=report.events_fired + fired,
         interrupted=interrupted,
         failure=failure,
         counterexample=tuple(found.get("applied", ())) if failure else (),
     )
+
+
+@contextlib.contextmanager
+def _no_local_constants() -> Iterator[None]:
+    """Hypothesis (6.131 on) now and then draws a number it found in a module loaded from the
+    working folder, so the same seed runs differently from the CLI and from a Python session
+    that has other modules loaded. While a check runs, it finds none. (A private hook of
+    hypothesis's: without it, nothing is changed.)"""
+    try:
+        from hypothesis.internal.conjecture import providers
+    except ImportError:  # pragma: no cover - an older or newer hypothesis
+        yield
+        return
+    original = getattr(providers, "_get_local_constants", None)
+    cache = getattr(providers, "CONSTANTS_CACHE", None)
+    if original is None or not hasattr(providers, "Constants"):
+        yield
+        return
+    empty = providers.Constants()
+
+    def no_constants() -> Any:
+        return empty
+
+    providers._get_local_constants = no_constants
+    if cache is not None:
+        cache.cache.clear()
+    try:
+        yield
+    finally:
+        providers._get_local_constants = original
+        if cache is not None:
+            cache.cache.clear()
 
 
 @contextlib.contextmanager

@@ -82,8 +82,8 @@ def models(output_format: str) -> None:
 @click.option(
     "--depth",
     type=click.IntRange(min=0, max=50),
-    help="With --coverage: most events searched from each starting state (the search also "
-    "stops at 100,000 states).  [default: 10]",
+    help="With --properties or --coverage: most events in a history searched exhaustively "
+    "(the search also stops at 100,000 states).  [default: 10]",
 )
 @click.option(
     "--min-score",
@@ -93,7 +93,8 @@ def models(output_format: str) -> None:
 @click.option(
     "--examples",
     type=click.IntRange(min=1),
-    help="With --properties: histories to try.  [default: 1000]",
+    help="With --properties: histories to draw at random after the exhaustive search.  "
+    "[default: 1000]",
 )
 @click.option(
     "--steps",
@@ -137,11 +138,14 @@ def check(
     linted for phases that can never be reached, events that can never fire and phases with no
     way out that are not final. Exits 0 when clean, 1 with lint findings, 2 if a file is invalid.
 
-    With --properties, hypothesis tries up to --examples histories of up to --steps events on the
-    model, checking every variable's bounds and every invariant after each step and the model's
-    properties over each history. When a rule breaks it prints the shrunk, minimal sequence of
-    events that breaks it and writes it as a scenario you can replay with `negotiation run`.
-    Exits 0 when every rule holds, 1 with a counterexample.
+    With --properties, every history of up to --depth events from the model's start is checked
+    first, breadth-first over the compiled model, with each parameter's bounds, default and the
+    numbers its guards compare with (and their neighbours); then hypothesis draws up to
+    --examples longer histories of up to --steps events, with any parameter values. Every
+    variable's bounds and every invariant are checked after each step, the model's properties
+    over each history. When a rule breaks it prints a shortest (or, at random, a shrunk,
+    minimal) sequence of events that breaks it and writes it as a scenario you can replay with
+    `negotiation run`. Exits 0 when every rule holds, 1 with a counterexample.
 
     With --coverage, each guard and effect of the model is changed in the standard ways (guard
     dropped, comparison negated or loosened by one, `and` and `or` swapped, effect dropped or
@@ -174,10 +178,8 @@ def check(
         if given:
             raise click.UsageError(f"{', '.join(given)} goes with --properties, not --coverage")
         code = _check_coverage(files[0], depth, min_score, output_format)
-    elif depth is not None or min_score is not None:
-        raise click.UsageError(
-            f"{'--depth' if depth is not None else '--min-score'} needs --coverage"
-        )
+    elif min_score is not None:
+        raise click.UsageError("--min-score needs --coverage")
     elif properties:
         if len(files) != 1:
             raise click.UsageError("--properties takes one model")
@@ -186,11 +188,14 @@ def check(
             1000 if examples is None else examples,
             30 if steps is None else steps,
             0 if seed is None else seed,
+            10 if depth is None else depth,
             counterexample,
             force,
             output_format,
         )
     else:
+        if depth is not None:
+            raise click.UsageError("--depth needs --properties or --coverage")
         given = [
             name
             for name, value in (
@@ -229,6 +234,7 @@ def _check_properties(
     examples: int,
     steps: int,
     seed: int,
+    depth: int,
     counterexample: str | None,
     force: bool,
     output_format: str,
@@ -246,7 +252,7 @@ def _check_properties(
     target = counterexample or f"{model.name}-counterexample.yaml"
     check_output(target, inputs=[name], overwrite=force, force=force)
     with _progress(examples) as advance:
-        report = falsify(model, examples, steps, seed, advance)
+        report = falsify(model, examples, steps, seed, advance, depth)
     written: str | None = None
     if report.failure is not None:
         written = target

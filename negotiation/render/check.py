@@ -47,9 +47,22 @@ def _problem(problem: Any) -> dict[str, Any]:
 def report_data(report: Report, written: str | None) -> dict[str, Any]:
     """A rule test's report as plain data (`check --properties --format json`)."""
     failure = report.failure
+    exhausted = report.exhausted
     return {
         "model": report.model,
         "seed": report.seed,
+        "exhaustive": (
+            {
+                "depth": exhausted.depth,
+                "states": exhausted.states,
+                "transitions": exhausted.transitions,
+                "complete": exhausted.complete,
+                "stopped": exhausted.stopped,
+                "exhaustive_domains": exhausted.exhaustive_domains,
+            }
+            if exhausted
+            else None
+        ),
         "examples": report.examples,
         "steps": report.steps,
         "examples_run": report.examples_run,
@@ -58,7 +71,12 @@ def report_data(report: Report, written: str | None) -> dict[str, Any]:
         "rules": list(report.rules),
         "holds": report.holds,
         "failure": (
-            {"rule": failure.rule.name, "kind": failure.rule.kind, "message": failure.message}
+            {
+                "rule": failure.rule.name,
+                "kind": failure.rule.kind,
+                "message": failure.message,
+                "found_by": "random" if report.sampled else "exhaustive",
+            }
             if failure
             else None
         ),
@@ -70,11 +88,7 @@ def report_data(report: Report, written: str | None) -> dict[str, Any]:
 
 
 def report_text(report: Report, written: str | None) -> str:
-    lines = [
-        f"Checked model {report.model}: {report.examples_run:,} histories tried "
-        f"(budget {report.examples:,} of up to {report.steps} events each), "
-        f"{report.events_fired:,} events applied in all, seed {report.seed}.",
-    ]
+    lines = [f"Checked model {report.model}, seed {report.seed}:", *_stages(report)]
     if report.interrupted:
         lines.append("Interrupted: these are the results so far.")
     if report.failure is None:
@@ -95,8 +109,10 @@ def report_text(report: Report, written: str | None) -> str:
     events = f"{count} event{'s' if count != 1 else ''}"
     if report.interrupted:
         lines.append(f"Counterexample ({events}), not shortened: the search was interrupted:")
-    else:
+    elif report.sampled:
         lines.append(f"Minimal counterexample ({events}):")
+    else:
+        lines.append(f"Shortest counterexample ({events}):")
     for index, (name, values) in enumerate(report.counterexample, start=1):
         shown = ", ".join(f"{k}={_plain(v)}" for k, v in values.items())
         lines.append(f"  {index:>2}  {name}({shown})" if shown else f"  {index:>2}  {name}")
@@ -104,6 +120,40 @@ def report_text(report: Report, written: str | None) -> str:
         lines.append(f"Written as a scenario: {written}")
         lines.append(f"Replay it with: negotiation run {written}")
     return "\n".join(lines) + "\n"
+
+
+def _stages(report: Report) -> list[str]:
+    """What was checked: every history up to a depth, then histories drawn at random."""
+    lines = []
+    exhausted = report.exhausted
+    if exhausted is not None:
+        states = f"{exhausted.states:,} state{'s' if exhausted.states != 1 else ''}"
+        up_to = f"up to {exhausted.depth} event{'s' if exhausted.depth != 1 else ''}"
+        if exhausted.rule is not None:
+            lines.append(
+                f"  every history of {up_to}, exhaustively ({states}): "
+                f"one of {exhausted.depth + 1} broke a rule"
+            )
+        elif exhausted.complete:
+            lines.append(f"  every history there is, exhaustively ({states}, none left)")
+        else:
+            lines.append(f"  every history of {up_to}, exhaustively ({states})")
+        if not exhausted.exhaustive_domains:
+            lines.append(
+                "    with each parameter's bounds, default, and the numbers its guards "
+                "compare\n    with and their neighbours"
+            )
+    proven = exhausted is not None and exhausted.complete and exhausted.exhaustive_domains
+    found = exhausted is not None and exhausted.rule is not None
+    if report.sampled or not (proven or found or report.interrupted):
+        lines.append(
+            f"  then {report.examples_run:,} histories of up to {report.steps} events drawn "
+            f"at random\n    (budget {report.examples:,}), with any parameter values"
+        )
+    elif proven and not found:
+        lines.append("  nothing left to draw at random: every history there is was checked")
+    lines.append(f"  {report.events_fired:,} events applied in all.")
+    return lines
 
 
 def _plain(value: object) -> str:
