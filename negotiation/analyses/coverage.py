@@ -34,14 +34,8 @@ from typing import Literal
 import numpy as np
 
 from negotiation.analyses.bounded import Reach
-from negotiation.analyses.explore import (
-    Domains,
-    Found,
-    Search,
-    domains,
-    event_steps,
-    explore,
-)
+from negotiation.analyses.explore import Domains, Search, domains, event_steps, explore
+from negotiation.analyses.found import Found
 from negotiation.analyses.mutants import Mutant, mutants
 from negotiation.kernel.codegen import APPLIED, REFUSED
 from negotiation.kernel.kernel import Kernel

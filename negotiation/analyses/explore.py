@@ -31,6 +31,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from negotiation.analyses.found import DEAD_END_EXAMPLES, Found, Step
 from negotiation.errors import UsageError, suggest
 from negotiation.kernel.kernel import Kernel
 from negotiation.kernel.monitors import Monitors
@@ -42,17 +43,7 @@ from negotiation.semantics.search import Fired, candidate_params
 
 MAX_DEPTH = 8
 MAX_STATES = 200_000
-DEAD_END_EXAMPLES = 10  # dead ends kept with a path; all are counted
 Domains = dict[str, dict[str, tuple[Value, ...]]]
-
-
-@dataclass(frozen=True)
-class Found:
-    """A rule broken by a reachable step, with a shortest history that breaks it."""
-
-    rule: Rule
-    message: str
-    path: tuple[Fired, ...]
 
 
 @dataclass(frozen=True)
@@ -239,9 +230,6 @@ def cone(model: Model, target: str | Expression) -> tuple[frozenset[str], frozen
                 if set(allowed) != set(model.regions[region].phases):
                     phases |= set(allowed)
     return frozenset(events), frozenset(needed)
-
-
-Step = tuple[str, dict[str, Value], Callable[..., int]]  # event, parameters, scalar code
 
 
 class Search:
@@ -500,6 +488,7 @@ def explore(
     kernel: Kernel | None = None,
     start_label: str = "the model's start",
     prune: bool = True,
+    whole_frontiers: bool = True,
 ) -> Exploration:
     """Explore breadth-first from `start` (the model's start by default); see the module.
 
@@ -511,6 +500,11 @@ def explore(
     them), and properties are not judged: a path found is still a real one, each step judged by
     the kernel, and shortest among the events tried. A KeyboardInterrupt ends the search with
     the results so far, marked incomplete (`stopped` "interrupted").
+
+    When no property is judged (the model has none, or a target prunes them) and a state fits
+    one 64-bit word, the search runs a whole level at a time in numpy (`frontier.Frontier`;
+    `whole_frontiers=False` keeps it to `Search`): the same states, counts and verdicts, and
+    paths as short, though where several are shortest it may show another.
     """
     began = time.perf_counter()
     if target is not None and target not in model.phases:
@@ -529,6 +523,11 @@ def explore(
     # the bits of a state that tell it apart: all, or the cone's with a target
     key_mask = -1 if kept_variables is None else cone_mask(kernel, kept_variables)
     steps = event_steps(kernel, chosen, kept_events)
+    if layout.words == 1 and not monitors and whole_frontiers:
+        return _explore_frontiers(
+            model, kernel, start, chosen, exhaustive, steps, key_mask, target, monitors,
+            (max_depth, max_states, time_limit, began, progress), start_label,
+        )  # fmt: skip
     search = Search(kernel, steps, monitors, key_mask, target)
     bits, broken = start_bits(monitors, kernel, start, history)
     for rule, message in broken:
@@ -552,6 +551,54 @@ def explore(
         reachable={p: search.path(reached[p]) for p in model.phases if p in reached},
         violations=tuple(search.violations.values()),
         dead_ends=tuple(DeadEnd(kernel.unpack(n & mask), search.path(n)) for n in search.dead),
+        dead_end_count=search.dead_count,
+        unreached_phases=tuple(p for p in model.phases if p not in reached),
+        unfired_events=tuple(e for e in model.events if e not in search.fired),
+        unchecked=tuple(monitors.unchecked),
+        target=target,
+        start_label=start_label,
+        fired=frozenset(search.fired),
+    )
+
+
+def _explore_frontiers(
+    model: Model,
+    kernel: Kernel,
+    start: State,
+    chosen: Domains,
+    exhaustive: bool,
+    steps: list[Step],
+    key_mask: int,
+    target: str | None,
+    monitors: Monitors,
+    bounds: tuple[int, int, float | None, float, Progress | None],
+    start_label: str,
+) -> Exploration:
+    """`explore` by whole frontiers (see `frontier`)."""
+    from negotiation.analyses.frontier import Frontier
+
+    max_depth, max_states, time_limit, began, progress = bounds
+    search = Frontier(kernel, steps, key_mask, target)
+    search.add_root(kernel.pack(start))
+    search.run(max_depth, max_states, time_limit, began, progress)
+    reached = search.reached
+    return Exploration(
+        model=model,
+        start=start,
+        domains=chosen,
+        exhaustive_domains=exhaustive,
+        states=search.states,
+        transitions=search.transitions,
+        attempts=search.attempts,
+        depth=search.depth,
+        complete=search.stopped is None,
+        stopped=search.stopped,
+        seconds=time.perf_counter() - began,
+        reachable={p: search.path(*reached[p]) for p in model.phases if p in reached},
+        violations=tuple(search.violations.values()),
+        dead_ends=tuple(
+            DeadEnd(kernel.unpack(search.state(*at)), search.path(*at)) for at in search.dead
+        ),
         dead_end_count=search.dead_count,
         unreached_phases=tuple(p for p in model.phases if p not in reached),
         unfired_events=tuple(e for e in model.events if e not in search.fired),
