@@ -21,6 +21,7 @@ MODELS = [
     ROOT / "tests" / "models" / "broken_release.yaml",
     ROOT / "tests" / "models" / "tranche_287.yaml",
     ROOT / "tests" / "models" / "squaring.yaml",
+    ROOT / "tests" / "models" / "divides.yaml",
 ]
 
 

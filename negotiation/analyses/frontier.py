@@ -18,8 +18,9 @@ that agree under the mask count as one, the first reached in sorted order standi
 
 from __future__ import annotations
 
+import ast
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,10 +29,14 @@ import numpy.typing as npt
 from negotiation.analyses.found import DEAD_END_EXAMPLES, Found, Step
 from negotiation.kernel.codegen import APPLIED, BROKEN
 from negotiation.kernel.kernel import Kernel
+from negotiation.rules.expressions import Expression
+from negotiation.rules.model import Event, Model, Value
+from negotiation.semantics.judge import evaluate
 from negotiation.semantics.outcomes import Rule
 from negotiation.semantics.search import Fired
 
 Words = npt.NDArray[np.uint64]
+COMPACT = 1 << 23  # states found in a level kept before they are made unique (64 MB)
 Progress = Callable[[int, int, int], None]  # (depth, states, frontier)
 
 
@@ -77,6 +82,11 @@ class Frontier:
                 tables.append((np.uint64(layout.offset(f)), np.uint64(f.mask), table))
             self.requires[event.name] = tables
         self._rows: dict[tuple[int, str], npt.NDArray[np.intp]] = {}
+        self.never = {
+            number
+            for number, (name, values, _) in enumerate(self.steps)
+            if _refused_by_parameters(model, model.events[name], values)
+        }
         # for each event, the bits of a state it leaves alone (not its effects', not its moves')
         self.untouched: dict[str, np.uint64] = {}
         for event in model.events.values():
@@ -155,11 +165,15 @@ class Frontier:
                 level = self.levels[index]
                 moved = np.zeros(len(level), dtype=bool)
                 found: list[Words] = []
+                pending = 0
                 for number, (name, values, _) in enumerate(steps):
                     if time_limit is not None and time.perf_counter() - began > time_limit:
                         self.stopped = "time-limit"
                         break
                     rows = self.rows(index, name)
+                    if number in self.never:  # refused everywhere: tried, in effect
+                        self.attempts += len(rows)
+                        continue
                     if not len(rows):
                         continue
                     (after,), status, rule = kernel.step_columns([level[rows]], name, values)
@@ -171,6 +185,10 @@ class Frontier:
                         self.fired.add(names[number])
                         moved[rows[applied]] = True
                         found.append(after[applied])
+                        pending += count
+                        if pending > COMPACT:  # keep what is new only, to bound the memory
+                            found = [self._compact(found)]
+                            pending = len(found[0])
                     broken = status == BROKEN
                     if broken.any():
                         for number_of_rule in np.unique(rule[broken]):
@@ -199,6 +217,12 @@ class Frontier:
         self.dead_count += len(dead)
         room = DEAD_END_EXAMPLES - len(self.dead)
         self.dead += [(index, int(row)) for row in dead[: max(room, 0)]]
+
+    def _compact(self, found: list[Words]) -> Words:
+        """The states found so far, each once, less those seen before (with no mask: under a
+        mask, which state stands for a key is settled at the level's end)."""
+        found_once = _unique(np.concatenate(found))
+        return found_once[~self._seen(found_once)] if self.full else found_once
 
     def _next(self, found: list[Words], max_states: int) -> None:
         """The next level: the states found, unique under the mask, not seen before."""
@@ -238,7 +262,9 @@ class Frontier:
             level = self.levels[back]
             parent = None
             candidates: dict[str, npt.NDArray[np.intp]] = {}
-            for name, values, _ in self.steps:
+            for number, (name, values, _) in enumerate(self.steps):
+                if number in self.never:
+                    continue
                 rows = candidates.get(name)
                 if rows is None:  # the states the event could have left as they are
                     rows = self.rows(back, name)
@@ -274,3 +300,34 @@ def _unique(values: Words) -> Words:
     few million states with many repeats)."""
     ordered = np.sort(values)
     return ordered[_firsts(ordered)]
+
+
+def _refused_by_parameters(model: Model, event: Event, values: Mapping[str, Value]) -> bool:
+    """Whether a guard that reads the event's parameters only (no variable, no phase) refuses
+    these values: then the step is refused in every state. Guards are judged in order, and one
+    that divides by zero breaks a rule rather than refusing, so a guard that reads the state
+    and might divide (or reads a derived value that might) ends the look."""
+    for guard in event.guards:
+        expression = guard.expression
+        if expression.variables or expression.uses_phase:
+            if _may_divide(model, expression):
+                return False
+            continue
+        if evaluate(expression, {}, values, "") is False:
+            return True
+    return False
+
+
+def _may_divide(model: Model, expression: Expression) -> bool:
+    trees, names, read = [expression.tree], list(expression.variables), set[str]()
+    while names:  # and the derived values it reads, and theirs
+        name = names.pop()
+        if name in model.derived and name not in read:
+            read.add(name)
+            trees.append(model.derived[name].expression.tree)
+            names += model.derived[name].expression.variables
+    return any(
+        isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Div, ast.FloorDiv, ast.Mod))
+        for tree in trees
+        for node in ast.walk(tree)
+    )
