@@ -37,6 +37,7 @@ from negotiation.semantics.search import Fired
 
 Words = npt.NDArray[np.uint64]
 COMPACT = 1 << 23  # states found in a level kept before they are made unique (64 MB)
+CHUNK = 1 << 20  # states of a level judged at once
 Progress = Callable[[int, int, int], None]  # (depth, states, frontier)
 
 
@@ -81,7 +82,6 @@ class Frontier:
                 table = np.array([p in allowed for p in f.values], bool)
                 tables.append((np.uint64(layout.offset(f)), np.uint64(f.mask), table))
             self.requires[event.name] = tables
-        self._rows: dict[tuple[int, str], npt.NDArray[np.intp]] = {}
         self.never = {
             number
             for number, (name, values, _) in enumerate(self.steps)
@@ -122,19 +122,12 @@ class Frontier:
         if self.target is not None and self.target in self.reached:
             self.stopped = "target"
 
-    def rows(self, index: int, event: str) -> npt.NDArray[np.intp]:
-        """The rows of level `index` whose phases allow `event` (remembered while the level
-        is expanded, then forgotten: 8 bytes a row and event)."""
-        found = self._rows.get((index, event))
-        if found is None:
-            level = self.levels[index]
-            allowed = np.ones(len(level), dtype=bool)
-            for offset, mask, table in self.requires[event]:
-                allowed &= table[((level >> offset) & mask).astype(np.intp)]
-            found = np.flatnonzero(allowed)
-            if index == len(self.levels) - 1 and not self.done:
-                self._rows[(index, event)] = found
-        return found
+    def _allowed(self, states: Words, event: str) -> npt.NDArray[np.intp]:
+        """The rows of `states` whose phases allow `event`."""
+        allowed = np.ones(len(states), dtype=bool)
+        for offset, mask, table in self.requires[event]:
+            allowed &= table[((states >> offset) & mask).astype(np.intp)]
+        return np.flatnonzero(allowed)
 
     def _seen(self, keys: Words) -> npt.NDArray[np.bool_]:
         """Which of `keys` (sorted, unique) an earlier level holds."""
@@ -166,42 +159,48 @@ class Frontier:
                 moved = np.zeros(len(level), dtype=bool)
                 found: list[Words] = []
                 pending = 0
-                for number, (name, values, _) in enumerate(steps):
-                    if time_limit is not None and time.perf_counter() - began > time_limit:
-                        self.stopped = "time-limit"
-                        break
-                    rows = self.rows(index, name)
-                    if number in self.never:  # refused everywhere: tried, in effect
+                # a chunk of the level at a time, so that the kernel's temporaries stay small
+                for first in range(0, len(level), CHUNK):
+                    part = level[first : first + CHUNK]
+                    allowed: dict[str, npt.NDArray[np.intp]] = {}
+                    for number, (name, values, _) in enumerate(steps):
+                        if time_limit is not None and time.perf_counter() - began > time_limit:
+                            self.stopped = "time-limit"
+                            break
+                        rows = allowed.get(name)
+                        if rows is None:
+                            rows = allowed[name] = self._allowed(part, name)
                         self.attempts += len(rows)
-                        continue
-                    if not len(rows):
-                        continue
-                    (after,), status, rule = kernel.step_columns([level[rows]], name, values)
-                    self.attempts += len(rows)
-                    applied = status == APPLIED
-                    count = int(applied.sum())
-                    if count:
-                        self.transitions += count
-                        self.fired.add(names[number])
-                        moved[rows[applied]] = True
-                        found.append(after[applied])
-                        pending += count
-                        if pending > COMPACT:  # keep what is new only, to bound the memory
-                            found = [self._compact(found)]
-                            pending = len(found[0])
-                    broken = status == BROKEN
-                    if broken.any():
-                        for number_of_rule in np.unique(rule[broken]):
-                            entry = kernel.table.entries[int(number_of_rule)][1]
-                            if entry in self.violations:
-                                continue
-                            row = int(rows[np.argmax(broken & (rule == number_of_rule))])
-                            path = (*self.path(index, row), (name, dict(values)))
-                            self.violations[entry] = Found(entry, f"{name} breaks {entry}", path)
+                        if number in self.never or not len(rows):
+                            continue  # (a step refused everywhere is tried, in effect)
+                        (after,), status, rule = kernel.step_columns([part[rows]], name, values)
+                        applied = status == APPLIED
+                        count = int(applied.sum())
+                        if count:
+                            self.transitions += count
+                            self.fired.add(names[number])
+                            moved[first + rows[applied]] = True
+                            found.append(after[applied])
+                            pending += count
+                            if pending > COMPACT:  # each state once, to bound the memory
+                                found = [_unique(np.concatenate(found))]
+                                pending = len(found[0])
+                        broken = status == BROKEN
+                        if broken.any():
+                            for number_of_rule in np.unique(rule[broken]):
+                                entry = kernel.table.entries[int(number_of_rule)][1]
+                                if entry in self.violations:
+                                    continue
+                                at = broken & (rule == number_of_rule)
+                                row = first + int(rows[np.argmax(at)])
+                                path = (*self.path(index, row), (name, dict(values)))
+                                message = f"{name} breaks {entry}"
+                                self.violations[entry] = Found(entry, message, path)
+                    if self.stopped:
+                        break
                 if self.stopped:
                     break
                 self._dead_ends(index, moved)
-                self._rows.clear()
                 self._next(found, max_states)
                 if progress is not None:
                     progress(self.depth, self.states, len(self.levels[-1]))
@@ -217,12 +216,6 @@ class Frontier:
         self.dead_count += len(dead)
         room = DEAD_END_EXAMPLES - len(self.dead)
         self.dead += [(index, int(row)) for row in dead[: max(room, 0)]]
-
-    def _compact(self, found: list[Words]) -> Words:
-        """The states found so far, each once, less those seen before (with no mask: under a
-        mask, which state stands for a key is settled at the level's end)."""
-        found_once = _unique(np.concatenate(found))
-        return found_once[~self._seen(found_once)] if self.full else found_once
 
     def _next(self, found: list[Words], max_states: int) -> None:
         """The next level: the states found, unique under the mask, not seen before."""
@@ -267,7 +260,7 @@ class Frontier:
                     continue
                 rows = candidates.get(name)
                 if rows is None:  # the states the event could have left as they are
-                    rows = self.rows(back, name)
+                    rows = self._allowed(level, name)
                     kept = self.untouched[name]
                     rows = candidates[name] = rows[(level[rows] & kept) == (goal & kept)]
                 if not len(rows):

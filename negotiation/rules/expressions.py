@@ -17,7 +17,6 @@ gave it, or raises ZeroDivisionError (`//` by zero), the one exception callers c
 from __future__ import annotations
 
 import ast
-import copy
 import linecache
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -199,7 +198,7 @@ def compile_expression(
         variables=tuple(sorted(checker.variables)),
         params=tuple(sorted(checker.params)),
         uses_phase=checker.uses_phase,
-        function=_compile(tree, scope, filename),
+        function=_compile(source, scope, filename),
         tree=tree,
         filename=filename,
     )
@@ -479,8 +478,11 @@ class _Rewrite(ast.NodeTransformer):
         return ast.copy_location(read, node)
 
 
-def _compile(tree: ast.Expression, scope: Scope, filename: str) -> Evaluator:
-    body = _Rewrite(scope).visit(copy.deepcopy(tree.body))
+def _compile(source: str, scope: Scope, filename: str) -> Evaluator:
+    # a fresh parse of the checked source to rewrite (parsing is a few times quicker than
+    # copying the checked tree, which the expression keeps)
+    tree = ast.parse(source, mode="eval")
+    body = _Rewrite(scope).visit(tree.body)
     arguments = ast.arguments(
         posonlyargs=[],
         args=[ast.arg("v"), ast.arg("p"), ast.arg("s")],
