@@ -14,7 +14,6 @@ import contextlib
 import errno
 import io
 import os
-import shutil
 import signal
 import sys
 import threading
@@ -169,6 +168,8 @@ def text_width(output: str | None) -> int:
     from negotiation.render.text import MIN_WIDTH, WIDTH
 
     if output is None and sys.stdout is not None and sys.stdout.isatty():
+        import shutil  # (not on the path into a file or a pipe: it costs 3 ms of start-up)
+
         return max(MIN_WIDTH, shutil.get_terminal_size().columns)  # the terminal's, as it is
     return WIDTH  # 80 columns into a file or a pipe
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-
 import click
 
 from negotiation.cli.base import OUTPUT, cli, emit
@@ -113,6 +110,9 @@ def _refuse_inputs(output: str, inputs: list[str]) -> None:
 
 def _svg(dot_text: str) -> str:
     """The DOT text drawn as SVG by Graphviz's `dot`."""
+    import shutil  # (here, not at the top: every command would pay for them at start-up)
+    import subprocess
+
     program = shutil.which("dot")
     if program is None:
         raise UsageError(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shlex
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING
@@ -186,6 +185,8 @@ def explore(
                 + ("" if result.complete else " (the search was incomplete)"),
                 "--write-path",
             )
+        import shlex
+
         text = path_scenario(
             result,
             phase,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -88,6 +87,8 @@ def _session(walk: Walkthrough) -> None:
     session = Session(walk)
     terminal = sys.stdin.isatty() and sys.stdout.isatty()
     read = _key_reader() if terminal else _line_reader()
+    import shutil  # (here: at the top, every command would pay for it at start-up)
+
     width = shutil.get_terminal_size().columns if terminal else text_width(None)
     color = use_color(None)
     screens = session.begin()

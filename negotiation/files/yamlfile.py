@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -233,6 +234,7 @@ class _Composer:
 
     def compose(self, text: str) -> Document:
         documents = 0
+        lines = tuple(text.splitlines())  # once: a block scalar's start is looked up in them
         for event in self.yaml.parse(text):
             mark = (event.start_mark.line, event.start_mark.column) if event.start_mark else (0, 0)
             if isinstance(event, DocumentStartEvent):
@@ -242,7 +244,7 @@ class _Composer:
             elif isinstance(event, AliasEvent):
                 raise self.fail(mark, "YAML aliases (*name) are not allowed in these files")
             elif isinstance(event, ScalarEvent):
-                self.add(self.scalar(event, mark), self.content_start(event, mark, text))
+                self.add(self.scalar(event, mark), self.content_start(event, mark, lines))
             elif isinstance(event, (MappingStartEvent, SequenceStartEvent)):
                 self.check_tag(event, _COLLECTION_TAGS, mark)
                 if len(self.stack) >= MAX_DEPTH:
@@ -252,15 +254,14 @@ class _Composer:
                 self.stack.append(_Frame(container, path))
             elif isinstance(event, CollectionEndEvent):
                 self.stack.pop()
-        return Document(self.path, self.root, self.marks, text, tuple(text.splitlines()))
+        return Document(self.path, self.root, self.marks, text, lines)
 
-    def content_start(self, event: ScalarEvent, mark: Mark, text: str) -> Mark:
+    def content_start(self, event: ScalarEvent, mark: Mark, lines: Sequence[str]) -> Mark:
         # Where the characters of the value begin: after a quote, or on the line after a block
         # scalar's indicator, at its indentation.
         if event.style in ('"', "'"):
             return (mark[0], mark[1] + 1)
         if event.style in ("|", ">"):
-            lines = text.splitlines()
             line = mark[0] + 1
             while line < len(lines) and not lines[line].strip():
                 line += 1

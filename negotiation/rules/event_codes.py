@@ -29,7 +29,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from importlib.resources import files
+from pathlib import Path
 
 from negotiation.errors import FileError, Location, Problem
 
@@ -326,7 +326,9 @@ def _read_table(
 ) -> tuple[str, list[tuple[int, tuple[str, ...]]]]:
     """The rows of a shipped TSV file with their line numbers, below its header and column names."""
     path = f"negotiation/{_FOLDER}/{name}"
-    text = files("negotiation").joinpath(_FOLDER, name).read_text(encoding="utf-8")
+    # beside the package's modules, as the built-in models are (importlib.resources would
+    # cost 5 ms of start-up, for tempfile, shutil and the compression modules it imports)
+    text = (Path(__file__).parent.parent / _FOLDER / name).read_text(encoding="utf-8")
     return path, _parse_table(text, path, columns, optional)
 
 
