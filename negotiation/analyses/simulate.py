@@ -120,12 +120,6 @@ def run_chunk(
     plan = make_plan(kernel, rates)
     sizes = [min(BLOCK, runs - b * BLOCK) for b in blocks]
     n = sum(sizes)
-    keep = (
-        np.concatenate(
-            [np.arange(b * BLOCK, b * BLOCK + s) for b, s in zip(blocks, sizes, strict=True)]
-        )
-        - blocks[0] * BLOCK
-    )
     seeds = np.random.SeedSequence(seed).spawn(n_blocks)
     generators = [np.random.Generator(np.random.PCG64(seeds[b])) for b in blocks]
     start_words = layout.word_columns(layout.to_array([start]))
@@ -137,19 +131,26 @@ def run_chunk(
     counts = np.zeros((len(kernel.event_names), 3), dtype=np.int64)
     event_number = {name: i for i, name in enumerate(kernel.event_names)}
     shift = np.uint64(plan.shift)
-    buffer = np.empty((len(blocks), WINDOW, BLOCK, plan.slots), dtype=np.float64)
+    # the draws of WINDOW days, day first, so that a day's draws for every run are one view
+    buffer = np.empty((WINDOW, len(blocks), BLOCK, plan.slots), dtype=np.float64)
+    drawn = np.empty((WINDOW, BLOCK, plan.slots), dtype=np.float64)
+    # (the blocks are consecutive, so only the last can be short: the runs are the first n)
+    # each run's phases (as `make_plan` numbers them) and its chance of an event a day, kept
+    # up to date as events apply
+    combo = (words[0] >> shift).astype(np.intp)
+    chance = plan.total[combo]
     for day in range(1, horizon + 1):
         offset = (day - 1) % WINDOW
         if offset == 0:
             for i, generator in enumerate(generators):
-                generator.random(out=buffer[i])
-        uniforms = buffer[:, offset].reshape(-1, plan.slots)[keep]
-        combo = (words[0] >> shift).astype(np.intp)
+                generator.random(out=drawn)  # each block's stream, in the same order
+                buffer[:, i] = drawn
+        uniforms = buffer[offset].reshape(-1, plan.slots)[:n]  # a view
         u = uniforms[:, 0]
-        active = np.flatnonzero(u < plan.total[combo])
+        active = np.flatnonzero(u < chance)
         if active.size == 0 or not plan.options:
             continue
-        choice = (plan.cumulative[combo[active]] <= u[active, None]).sum(axis=1)
+        choice = _choices(plan.cumulative, combo[active], u[active])
         order = np.argsort(choice, kind="stable")
         chosen = choice[order]
         bounds = np.flatnonzero(np.diff(chosen)) + 1
@@ -164,10 +165,34 @@ def run_chunk(
             counts[e, 1] += int(np.count_nonzero(status == REFUSED_CODE))
             counts[e, 2] += int(np.count_nonzero(status == BROKEN_CODE))
             if applied.size:
-                for column in phase_index.columns(words[0][applied], plan.shift):
-                    seen = first[applied, column]
-                    first[applied, column] = np.where(seen < 0, day, seen)
+                now = (words[0][applied] >> shift).astype(np.intp)
+                moved = applied[now != combo[applied]]  # the runs whose phases changed
+                combo[applied] = now
+                chance[applied] = plan.total[now]
+                for column in phase_index.columns(words[0][moved], plan.shift):
+                    seen = first[moved, column]
+                    first[moved, column] = np.where(seen < 0, day, seen)
     return Chunk(words, first, counts)
+
+
+def _choices(
+    cumulative: npt.NDArray[np.float64],
+    combos: npt.NDArray[np.intp],
+    u: npt.NDArray[np.float64],
+) -> npt.NDArray[np.intp]:
+    """For each run, the number of its phases' options whose cumulative chance is at most its
+    draw `u` (the option it takes): a binary search in its row of `cumulative`, a group of
+    runs in the same phases at a time (exactly `(cumulative[combos] <= u).sum(axis=1)`, without
+    the runs-by-options matrix)."""
+    choice = np.empty(u.size, dtype=np.intp)
+    order = np.argsort(combos, kind="stable")
+    ordered = combos[order]
+    starts = np.flatnonzero(np.diff(ordered)) + 1
+    for group in np.split(order, starts):
+        if group.size:
+            row = cumulative[combos[group[0]]]
+            choice[group] = np.searchsorted(row, u[group], side="right")
+    return choice
 
 
 def _fire(
@@ -179,8 +204,8 @@ def _fire(
 ) -> npt.NDArray[np.int8]:
     """Fire `rate`'s event on `rows` (drawing its parameters), writing the next states back.
 
-    The array form takes int and bool parameters as arrays; an enum drawn per run is passed
-    as one value per group of runs that drew the same one."""
+    The array form takes parameters as arrays, one value per run: ints and bools as they are,
+    an enum as its values' codes (each one's index among the values, sorted)."""
     params: dict[str, Any] = {}
     enums: list[tuple[str, tuple[Any, ...], npt.NDArray[np.intp]]] = []
     slot = 1
@@ -207,19 +232,10 @@ def _fire(
     batch = kernel._batch.get(rate.event)  # the array form (it takes arrays of parameters)
     if batch is None:
         return _fire_by_rows(kernel, words, rows, rate.event, params, enums)
-    if not enums:
-        return _fire_rows(batch, words, rows, params)
-    key = np.zeros(rows.size, dtype=np.intp)
-    for _, values, picks in enums:
-        key = key * len(values) + picks
-    order = np.argsort(key, kind="stable")
-    status = np.empty(rows.size, dtype=np.int8)
-    for group in np.split(order, np.flatnonzero(np.diff(key[order])) + 1):
-        part = {n: v[group] if isinstance(v, np.ndarray) else v for n, v in params.items()}
-        for name, values, picks in enums:
-            part[name] = values[int(picks[group[0]])]
-        status[group] = _fire_rows(batch, words, rows[group], part)
-    return status
+    for name, values, picks in enums:  # as arrays of codes: each value's index, sorted
+        space = sorted(definition.params[name].type.values or ())
+        params[name] = np.array([space.index(v) for v in values], dtype=np.int64)[picks]
+    return _fire_rows(batch, words, rows, params)
 
 
 def _fire_rows(

@@ -727,7 +727,10 @@ class NumpyWriter:
             else:
                 space = tuple(sorted(param.type.values or ()))
                 index = self.constant({v: i for i, v in enumerate(space)}, "E")
-                env[pname] = Val(self.temp(f"np.int64({index}[{read}])", out), "enum", space=space)
+                # a value, or an array of codes (each value's index in `space`) from callers
+                # that pass a parameter per state (simulate)
+                code = f"np.int64(_codes({index}, {read}))"
+                env[pname] = Val(self.temp(code, out), "enum", space=space)
         guards = [event.guards[i] for i in p.guards]
         after: set[str] = set()
         for i in p.invariants:
@@ -847,13 +850,23 @@ class NumpyWriter:
         source = "\n".join(self.lines)
         filename = filename or f"<kernel {self.model.name} numpy>"
         register(filename, source)
-        namespace: dict[str, Any] = {"np": np, "STATUS": statuses, **self.constants}
+        namespace: dict[str, Any] = {
+            "np": np,
+            "STATUS": statuses,
+            "_codes": _codes,
+            **self.constants,
+        }
         exec(compile(source, filename, "exec"), namespace)  # generated from checked trees
         return {k: v for k, v in namespace.items() if k.startswith("batch_")}
 
     @property
     def source(self) -> str:
         return "\n".join(self.lines)
+
+
+def _codes(table: Mapping[str, int], value: Any) -> Any:
+    """An enum parameter's code: its value's, or the array of codes given in its place."""
+    return table[value] if isinstance(value, str) else value
 
 
 def _without_dead_temporaries(lines: list[str]) -> list[str]:
