@@ -413,7 +413,7 @@ def test_at_a_step_the_replay_did_not_reach_says_where_it_stopped(tmp_path):
 
 
 def test_svg_without_graphviz_is_one_line_and_exit_2(monkeypatch):
-    monkeypatch.setattr("negotiation.cli.diagram.shutil.which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda *args, **kwargs: None)  # no dot anywhere
     result = invoke("diagram", TWO_REGIONS, "--format", "svg")
     assert result.exit_code == 2
     assert result.stdout == ""
