@@ -72,7 +72,7 @@ def coverage_text(result: Coverage, width: int = WIDTH) -> str:
         say(f"{name} itself breaks its rules, so no mutant was judged; fix these first:")
         for found in result.broken:
             say(f"{found.rule}: {found.message}", "  ")
-            say(f"after {len(found.path)} events: {path_text(found.path)}", "    ")
+            say(f"after {_events(len(found.path))}: {path_text(found.path)}", "    ")
         return "\n".join(lines) + "\n"
     caught, survived = result.count("caught"), result.count("survived")
     equivalent = result.count("equivalent")
@@ -106,7 +106,7 @@ def coverage_text(result: Coverage, width: int = WIDTH) -> str:
                 say(f"made {change}", "      ", "  ")
             if item.verdict == "caught":
                 say(f"by {item.rule}: {item.message}", "      ", "  ")
-                say(f"after {len(item.path)} events: {path_text(item.path)}", "      ", "  ")
+                say(f"after {_events(len(item.path))}: {path_text(item.path)}", "      ", "  ")
             elif item.verdict == "survived":
                 say(
                     f"breaks no rule; differs at the last of: {path_text(item.path)}",
@@ -116,3 +116,7 @@ def coverage_text(result: Coverage, width: int = WIDTH) -> str:
             else:
                 say("no state searched tells it from the model", "      ", "  ")
     return "\n".join(lines) + "\n"
+
+
+def _events(count: int) -> str:
+    return f"{count} event{'s' if count != 1 else ''}"

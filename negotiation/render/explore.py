@@ -112,7 +112,7 @@ def exploration_text(result: Exploration, written: str | None = None, width: int
         lines.append("Rules broken, each with a shortest counterexample:")
         for found in result.violations:
             say(f"{found.rule}: {found.message}", "  ")
-            say(f"after {len(found.path)} events: {path_text(found.path)}", "    ")
+            say(f"after {_events(len(found.path))}: {path_text(found.path)}", "    ")
     else:
         lines.append("No rule broken.")
     if result.unchecked:
@@ -130,3 +130,7 @@ def exploration_text(result: Exploration, written: str | None = None, width: int
     if written:
         say(f"Wrote the path to {written}; replay it with: negotiation run {written}")
     return "\n".join(lines) + "\n"
+
+
+def _events(count: int) -> str:
+    return f"{count} event{'s' if count != 1 else ''}"
