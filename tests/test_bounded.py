@@ -127,3 +127,24 @@ def test_the_same_seed_gives_the_same_run_from_the_cli_and_from_python():
         report.examples_run,
         report.events_fired,
     )
+
+
+def test_a_derived_value_that_must_not_fall_is_judged_by_every_search(tmp_path):
+    # `accounted` is held + freed, derived; losing a detainee makes it fall
+    model = load_model(str(MODELS / "derived_monotone.yaml"))
+    report = falsify(model, examples=20)
+    assert report.failure is not None
+    assert report.failure.rule == Rule("property", "accounted_never_falls")
+    assert report.failure.message == "accounted went from 5 to 4"
+    assert report.counterexample == (("lose", {}),)
+    from negotiation.analyses.explore import explore
+
+    found = {v.rule.name: v for v in explore(model).violations}
+    assert found["accounted_never_falls"].path == (("lose", {}),)
+    # `per_head` is freed // held: the step that frees the last one held makes it undefined,
+    # which breaks the derived value itself (before any property could read it), as the
+    # machine says too
+    undefined = found["per_head"]
+    assert undefined.rule == Rule("derived", "per_head")
+    _, broken = run_history(model, list(undefined.path))
+    assert broken is not None and broken.rule == Rule("derived", "per_head")

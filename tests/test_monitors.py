@@ -29,6 +29,7 @@ MODELS = {
     "two_regions": str(ROOT / "tests" / "models" / "two_regions.yaml"),
     "broken_history": str(ROOT / "tests" / "models" / "broken_history.yaml"),
     "squaring": str(ROOT / "tests" / "models" / "squaring.yaml"),
+    "derived_monotone": str(ROOT / "tests" / "models" / "derived_monotone.yaml"),
 }
 LOADED: dict[str, tuple[Model, Monitors]] = {}
 

@@ -121,6 +121,15 @@ class Monitors:
             assert prop.condition is not None and prop.after is not None
             return f"`{prop.condition.text}` was false after `{prop.after.text}`"
         assert prop.variable is not None
+        if prop.variable in self.layout.model.derived:
+            from negotiation.semantics.judge import evaluate_in
+
+            model, expression = self.layout.model, self.layout.model.derived[prop.variable]
+            old, new = (
+                evaluate_in(model, expression.expression, state.phases, state.ledger)
+                for state in (self.layout.unpack(before), self.layout.unpack(after))
+            )
+            return f"{prop.variable} went from {old} to {new}"
         field = self.layout.field(prop.variable)
         offset = self.layout.offset(field)
         old = field.value((before >> offset) & field.mask)
@@ -140,6 +149,11 @@ class Monitors:
                     earlier |= found
                 else:
                     names |= found
+            if (
+                prop.variable is not None and prop.variable in model.derived
+            ):  # a derived value's steps: read before and after
+                names.add(prop.variable)
+                earlier.add(prop.variable)
         params = {n for _, prop in self.judged if prop.on for n in model.events[prop.on].params}
         # As `evaluate_in`: a derived value that divides by zero leaves every condition
         # undefined, so all are computed when one of them can divide.
@@ -255,6 +269,17 @@ class Monitors:
             lines.append(f"b = b | {mask} if active else b & ~{mask}")
             return lines
         assert prop.variable is not None
+        if prop.variable in self.layout.model.derived:
+            old, new = f"dw_{prop.variable}", f"d_{prop.variable}"
+            worse = f"{new} < {old}" if prop.kind == "never_decreases" else f"{new} > {old}"
+            return [
+                "if undefined:",  # (from the start: a value undefined there breaks it there)
+                "    raise ZeroDivisionError",
+                "if x >= 0:",
+                *(f"    {line}" for line in self._earlier_derived),
+                f"    if {worse}:",
+                f"        broken |= {flag}",
+            ]
         field = self.layout.field(prop.variable)
         offset = self.layout.offset(field)
         old = f"((x >> {offset}) & {field.mask})"

@@ -74,8 +74,20 @@ def judge_property(
             raise _Undecided(index)
         return bool(value)
 
+    def amount(index: int) -> int:
+        """The value of a monotone property's variable (or derived value) in a state."""
+        assert prop.variable is not None
+        state = states[index]
+        derived = model.derived.get(prop.variable)
+        if derived is None:
+            return int(state.ledger[prop.variable])
+        value = evaluate_in(model, derived.expression, state.phases, state.ledger)
+        if value is DIVIDED_BY_ZERO:
+            raise _Undecided(index)
+        return int(value)
+
     try:
-        found = _judge(prop, states, events, holds, reach, undecided)
+        found = _judge(prop, states, events, holds, reach, undecided, amount)
     except _Undecided as undecided:
         index = int(undecided.args[0])
         return Broken(rule, "a condition divides by zero", index=index)
@@ -92,6 +104,7 @@ def _judge(
     holds: Callable[[Expression | None, int], bool],
     reach: Reach | None,
     undecided: list[str] | None = None,
+    amount: Callable[[int], int] | None = None,
 ) -> tuple[int, str] | None:
     text = _text
     if prop.on is not None:
@@ -124,10 +137,9 @@ def _judge(
                 return index, f"{text(prop.condition)} was false after {text(prop.after)}"
         return None
     if prop.kind in ("never_decreases", "never_increases"):
-        assert prop.variable is not None
+        assert prop.variable is not None and amount is not None
         for index in range(1, len(states)):
-            old = int(states[index - 1].ledger[prop.variable])
-            new = int(states[index].ledger[prop.variable])
+            old, new = amount(index - 1), amount(index)
             if (new < old) if prop.kind == "never_decreases" else (new > old):
                 return index, f"{prop.variable} went from {old} to {new}"
         return None
