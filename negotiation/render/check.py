@@ -7,6 +7,7 @@ from typing import Any
 from negotiation.analyses.falsify import Report
 from negotiation.analyses.lint import FileCheck
 from negotiation.errors import shown
+from negotiation.render.text import WIDTH, wrap
 
 
 def file_check_lines(checks: list[FileCheck]) -> list[tuple[str, bool]]:
@@ -102,9 +103,10 @@ def report_text(report: Report, written: str | None) -> str:
             )
             return "\n".join(lines) + "\n"
         lines.append("Every rule held:")
-        lines += [f"  ✓ {rule}" for rule in report.rules]
+        for rule in report.rules:
+            lines += wrap(f"  ✓ {rule}", WIDTH, "      ")
         return "\n".join(lines) + "\n"
-    lines.append(f"✗ {report.failure.rule} is broken: {report.failure.message}")
+    lines += wrap(f"✗ {report.failure.rule} is broken: {report.failure.message}", WIDTH, "  ")
     count = len(report.counterexample)
     events = f"{count} event{'s' if count != 1 else ''}"
     if report.interrupted:
@@ -115,7 +117,8 @@ def report_text(report: Report, written: str | None) -> str:
         lines.append(f"Shortest counterexample ({events}):")
     for index, (name, values) in enumerate(report.counterexample, start=1):
         shown = ", ".join(f"{k}={_plain(v)}" for k, v in values.items())
-        lines.append(f"  {index:>2}  {name}({shown})" if shown else f"  {index:>2}  {name}")
+        step = f"  {index:>2}  {name}({shown})" if shown else f"  {index:>2}  {name}"
+        lines += wrap(step, WIDTH, "        ")
     if written:
         lines.append(f"Written as a scenario: {written}")
         lines.append(f"Replay it with: negotiation run {written}")
