@@ -202,6 +202,13 @@ def exhaust(
     if broken:
         return result(0, *broken[0])
     search.add_root(kernel.pack(start) | bits << search.shift)
+
+    checking = [0]  # the length of the histories being checked
+
+    def searching(_: int, states: int, __: int) -> None:
+        if progress is not None:
+            progress(checking[0], states)
+
     judged = 0  # nodes of `search.order` whose reachability was judged
     level = 0
     while True:
@@ -219,7 +226,8 @@ def exhaust(
         if level >= max_depth or search.stopped not in (None, "max-depth") or not search.frontier:
             break
         search.stopped = None
-        search.run(level + 1, max_states, time_limit, began, until_broken=True)
+        checking[0] = level + 1
+        search.run(level + 1, max_states, time_limit, began, searching, until_broken=True)
         if search.violations:
             found = min(search.violations.values(), key=lambda f: len(f.path))
             return result(len(found.path) - 1, found.rule, found.message, found.path)

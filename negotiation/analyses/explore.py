@@ -365,6 +365,8 @@ class Search:
                     break
                 following: list[int] = []
                 for count, node in enumerate(sorted(frontier)):
+                    if progress is not None and count % 4096 == 4095:  # within a long level
+                        progress(self.depth, len(seen), len(frontier))
                     late = time_limit is not None and count % 256 == 0
                     if late and time.perf_counter() - began > (time_limit or 0):
                         self.stopped = "time-limit"

@@ -134,11 +134,14 @@ def falsify(
     progress: Callable[[int], None] | None = None,
     depth: int = DEPTH,
     max_states: int = MAX_STATES,
+    searched: Callable[[int, int], None] | None = None,
 ) -> Report:
     """Check `model` exhaustively up to `depth` events (or `max_states` states), then with
-    hypothesis; a Report with a shortest or minimal counterexample if a rule breaks."""
+    hypothesis; a Report with a shortest or minimal counterexample if a rule breaks.
+    `searched(events, states)` follows the exhaustive stage, `progress(histories)` the
+    random one."""
     kernel = Kernel.from_model(model)
-    exhausted = exhaust(model, depth, max_states, kernel=kernel)
+    exhausted = exhaust(model, depth, max_states, progress=searched, kernel=kernel)
     report = Report(
         model=model.name,
         seed=seed_value,

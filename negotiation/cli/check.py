@@ -241,6 +241,7 @@ def _check_properties(
 ) -> int:
     import os
 
+    from negotiation.analyses.bounded import MAX_STATES
     from negotiation.analyses.falsify import counterexample_scenario, falsify
     from negotiation.files.output import check_output, write_output
     from negotiation.render.check import report_data, report_text
@@ -252,7 +253,17 @@ def _check_properties(
     target = counterexample or f"{model.name}-counterexample.yaml"
     check_output(target, inputs=[name], overwrite=force, force=force)
     with _progress(examples) as advance:
-        report = falsify(model, examples, steps, seed, advance, depth)
+        report = falsify(
+            model,
+            examples,
+            steps,
+            seed,
+            lambda count: advance(count, examples, "histories"),
+            depth,
+            searched=lambda level, states: advance(
+                states, MAX_STATES, f"every history: {level} events"
+            ),
+        )
     written: str | None = None
     if report.failure is not None:
         written = target
@@ -310,7 +321,10 @@ def _progress(total: int, what: str = "histories") -> Iterator[Callable[..., Non
     with Progress(console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task(what, total=total)
 
-        def advance(count: int, of: int | None = None) -> None:
+        def advance(count: int, of: int | None = None, now: str | None = None) -> None:
+            """`count` done of `of` (or the total); `now` names what is being counted."""
             progress.update(task, completed=min(count, of or total), total=of or total)
+            if now is not None:
+                progress.update(task, description=now)
 
         yield advance
