@@ -523,3 +523,61 @@ def test_stays_reachable_over_six_wide_ints_is_checked_and_replayed(tmp_path: Pa
     # an undecided search is not a broken rule: the replay says it could not decide
     assert "Broken" not in output
     assert "Not decided within 2,000 events tried: can_always_close" in " ".join(output.split())
+
+
+# --- 6. searches over an event of many parameters (issue 11) ---------------------------------
+
+
+def _many_parameters(tmp_path: Path, count: int = 7) -> Path:
+    """An event of `count` parameters, each compared with a number of its own: every
+    combination of their candidate values would be some 5**7 steps from one state."""
+    params = "\n".join(f"      p{i}: {{type: int, min: 0, max: 1000}}" for i in range(count))
+    guard = " and ".join(f"p{i} != {100 + i}" for i in range(count))
+    path = tmp_path / "many.yaml"
+    path.write_text(
+        "model: many_params\ntitle: Many parameters\n"
+        "variables:\n  n: {type: int, min: 0, max: 4, initial: 0}\n"
+        "phases:\n  open: {title: Open}\ninitial: open\n"
+        f"events:\n  go:\n    from: [open]\n    params:\n{params}\n"
+        f"    guards:\n      - name: g\n        when: {guard}\n        reason: r\n"
+        "    effects:\n      n: n + 1\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.mark.slow  # hypothesis shrinks histories of seven-parameter events: about 9 s
+def test_an_event_of_many_parameters_is_tried_with_a_bounded_number_of_sets(tmp_path: Path):
+    from negotiation.analyses.explore import domains, event_steps, explore
+    from negotiation.kernel.kernel import Kernel
+    from negotiation.semantics.search import MAX_PARAM_SETS
+
+    model = load_model(str(_many_parameters(tmp_path)))
+    chosen, exhaustive = domains(model)
+    assert not exhaustive
+    steps = event_steps(Kernel.from_model(model), chosen)
+    assert len(steps) == MAX_PARAM_SETS
+    # every candidate value of every parameter is among the sets tried
+    for name, values in chosen["go"].items():
+        assert {params[name] for _, params, _ in steps} == set(values)
+    found = explore(model, max_depth=3)
+    assert found.attempts == 3 * MAX_PARAM_SETS and not found.exhaustive_domains
+    result = CliRunner().invoke(
+        cli,
+        [
+            "check",
+            "--properties",
+            str(tmp_path / "many.yaml"),
+            "--examples",
+            "2",
+            "--depth",
+            "3",
+            "--counterexample",
+            str(tmp_path / "c.yaml"),
+        ],
+    )
+    # n goes past its bound of 4 at the fifth step: beyond an exhaustive stage of 3 events,
+    # so hypothesis finds it, and it is shortened to those five steps
+    assert result.exit_code == 1, result.output
+    assert "every history of up to 3 events, exhaustively" in result.output
+    assert "Minimal counterexample (5 events):" in result.output

@@ -26,8 +26,10 @@ search from every state) and is listed as unchecked.
 from __future__ import annotations
 
 import copy
+import itertools
+import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,7 +41,12 @@ from negotiation.rules.expressions import Expression
 from negotiation.rules.model import Model, Value
 from negotiation.rules.properties import START
 from negotiation.semantics.outcomes import Rule, State
-from negotiation.semantics.search import Fired, candidate_params
+from negotiation.semantics.search import (
+    MAX_PARAM_SETS,
+    Fired,
+    _combinations,
+    candidate_params,
+)
 
 MAX_DEPTH = 8
 MAX_STATES = 200_000
@@ -157,6 +164,8 @@ def domains(
             per[name] = tuple(dict.fromkeys(s[name] for s in choices.sets))
             exhaustive = exhaustive and choices.exhaustive
         found[event.name] = per
+        if math.prod(len(values) for values in per.values()) > MAX_PARAM_SETS:
+            exhaustive = False  # `_param_sets` tries some of the combinations only
     return found, exhaustive
 
 
@@ -169,10 +178,16 @@ def _one_param(event: Any, name: str) -> Any:
 
 
 def _param_sets(values: Mapping[str, tuple[Value, ...]]) -> list[dict[str, Value]]:
-    sets: list[dict[str, Value]] = [{}]
-    for name, options in values.items():
-        sets = [{**s, name: v} for s in sets for v in options]
-    return sets
+    """Every combination of the parameters' values, the first parameter's changing slowest;
+    past MAX_PARAM_SETS (an event of many parameters), the first MAX_PARAM_SETS of them in
+    `search`'s order, each value of each parameter among them: a file cannot make a search
+    try more steps from one state than the number of its events times this."""
+    names, choices = list(values), [values[name] for name in values]
+    if math.prod(len(options) for options in choices) <= MAX_PARAM_SETS:
+        combinations: Iterable[tuple[Value, ...]] = itertools.product(*choices)
+    else:
+        combinations = itertools.islice(_combinations(choices), MAX_PARAM_SETS)
+    return [dict(zip(names, combination, strict=True)) for combination in combinations]
 
 
 Progress = Callable[[int, int, int], None]  # (depth, states, frontier)
