@@ -581,3 +581,19 @@ def test_an_event_of_many_parameters_is_tried_with_a_bounded_number_of_sets(tmp_
     assert result.exit_code == 1, result.output
     assert "every history of up to 3 events, exhaustively" in result.output
     assert "Minimal counterexample (5 events):" in result.output
+
+
+def test_searches_for_what_stays_reachable_share_a_budget_and_say_when_it_is_spent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from negotiation.analyses import bounded
+
+    monkeypatch.setattr(bounded, "REACH_BUDGET", 5_000)
+    model = str(Path(__file__).parent / "models" / "unreachable_goal.yaml")
+    args = ["--examples", "3", "--depth", "2", "--counterexample", str(tmp_path / "c.yaml")]
+    result = CliRunner().invoke(cli, ["check", "--properties", model, *args])
+    assert result.exit_code == 0, result.output
+    assert "? property goal_in_reach" in result.output
+    assert "Not decided within the searches' budget" in result.output
+    shown = CliRunner().invoke(cli, ["check", "--properties", model, *args, "--format", "json"])
+    assert json.loads(shown.output)["undecided"] == ["goal_in_reach"]

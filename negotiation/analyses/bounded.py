@@ -46,6 +46,7 @@ from negotiation.semantics.search import Fired, reachable
 DEPTH = 10  # events in the longest history checked exhaustively, at most
 MAX_STATES = 100_000  # distinct states the exhaustive stage keeps, at most
 REACH_STATES = 20_000  # states a search toward a `stays_reachable` condition may keep
+REACH_BUDGET = 1_000_000  # states all of one check's searches toward them may keep, together
 
 
 class Reach:
@@ -67,6 +68,7 @@ class Reach:
         condition: Expression,
         within: int,
         confirm: bool = False,
+        budget: list[int] | None = None,
     ) -> None:
         events, variables = cone(kernel.model, condition)
         goal = Property(f"reach {condition.text}", "never", condition=condition)
@@ -80,9 +82,13 @@ class Reach:
         self.confirmed: dict[int, bool | None] = {}
         self.machine: Machine | None = None
         self.search = Search(kernel, self.steps, self.monitors, self.mask)
+        self.budget = budget  # states left to all the searches that share it
+        self.undecided = False  # whether some answer was None
 
     def __call__(self, packed: int) -> bool | None:
         answer = self._search(packed)
+        if answer is None:
+            self.undecided = True
         if answer is not False or not self.confirm:
             return answer
         if packed not in self.confirmed:
@@ -90,6 +96,8 @@ class Reach:
             state = self.kernel.unpack(packed)
             model, condition, within = self.kernel.model, self.condition, self.within
             self.confirmed[packed] = reachable(model, state, condition, within, self.machine)
+        if self.confirmed[packed] is None:
+            self.undecided = True
         return self.confirmed[packed]
 
     def _search(self, packed: int) -> bool | None:
@@ -99,10 +107,14 @@ class Reach:
         known: bool | None
         if self.monitors.step(0, -1, packed, START).broken:
             known = True
+        elif self.budget is not None and self.budget[0] <= 0:
+            return None  # the searches' budget is spent: not decided (and not remembered)
         else:
             search = self.search.fresh()
             search.add_root(packed)
             search.run(self.within, REACH_STATES, until_broken=self.goal)
+            if self.budget is not None:
+                self.budget[0] -= len(search.seen)
             found = search.violations.get(self.goal)  # (a step that breaks a rule leads nowhere)
             if found is not None:
                 known = True
@@ -122,19 +134,34 @@ class Reach:
 class Reachability:
     """`Reach` searches by condition, as `judge_history`'s `reach(state, goal, within)`."""
 
-    def __init__(self, kernel: Kernel, chosen: Domains, confirm: bool = True) -> None:
+    def __init__(
+        self, kernel: Kernel, chosen: Domains, confirm: bool = True, budget: int | None = None
+    ) -> None:
         self.kernel, self.chosen, self.confirm = kernel, chosen, confirm
         self.searches: dict[tuple[str, int], Reach] = {}
+        # shared by every search: a file cannot make them endless
+        self.budget = [REACH_BUDGET if budget is None else budget]
 
     def search(self, condition: Expression, within: int) -> Reach:
         key = (condition.text, within)
         if key not in self.searches:
-            reach = Reach(self.kernel, self.chosen, condition, within, self.confirm)
+            reach = Reach(self.kernel, self.chosen, condition, within, self.confirm, self.budget)
             self.searches[key] = reach
         return self.searches[key]
 
     def __call__(self, state: State, goal: Expression, within: int) -> bool | None:
         return self.search(goal, within)(self.kernel.pack(state))
+
+    def undecided(self, model: Model) -> tuple[str, ...]:
+        """The `stays_reachable` properties some search could not decide."""
+        return tuple(
+            p.name
+            for p in model.properties
+            if p.kind == "stays_reachable"
+            and p.condition is not None
+            and (p.condition.text, p.within) in self.searches
+            and self.searches[(p.condition.text, p.within)].undecided
+        )
 
 
 def reachability(model: Model, kernel: Kernel | None = None) -> Reachability:
@@ -168,15 +195,19 @@ def exhaust(
     time_limit: float | None = None,
     progress: Progress | None = None,
     kernel: Kernel | None = None,
+    reach: Reachability | None = None,
 ) -> Exhausted:
-    """Check every history from the model's start, a level at a time; see the module."""
+    """Check every history from the model's start, a level at a time; see the module.
+    `reach` is the reachability search to judge `stays_reachable` with (one of its own by
+    default); its `undecided` says which it could not decide."""
     began = time.perf_counter()
     kernel = kernel or Kernel.from_model(model)
     chosen, exhaustive = domains(model)
     monitors = Monitors(kernel.layout)
     search = Search(kernel, event_steps(kernel, chosen), monitors, record=True)
+    reach = reach or Reachability(kernel, chosen)
     reaches = [
-        (p, Reachability(kernel, chosen).search(p.condition, p.within))
+        (p, reach.search(p.condition, p.within))
         for p in model.properties
         if p.kind == "stays_reachable" and p.condition is not None
     ]
@@ -214,8 +245,8 @@ def exhaust(
     while True:
         order = search.order or []
         for node in order[judged:]:
-            for prop, reach in reaches:
-                if reach(node & search.mask) is False:
+            for prop, toward in reaches:
+                if toward(node & search.mask) is False:
                     assert prop.condition is not None
                     message = (
                         f"no sequence of {prop.within} events or fewer reaches "

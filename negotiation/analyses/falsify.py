@@ -31,7 +31,14 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, Verbosity, configuration, given, seed, settings
 from hypothesis import strategies as st
 
-from negotiation.analyses.bounded import DEPTH, MAX_STATES, Exhausted, exhaust, reachability
+from negotiation.analyses.bounded import (
+    DEPTH,
+    MAX_STATES,
+    Exhausted,
+    Reachability,
+    exhaust,
+    reachability,
+)
 from negotiation.kernel.kernel import Kernel
 from negotiation.rules.model import Event, Model, Param, Value
 from negotiation.rules.properties import START
@@ -70,6 +77,7 @@ class Report:
     failure: Broken | None = None
     counterexample: tuple[Fired, ...] = field(default=())
     exhausted: Exhausted | None = None  # the exhaustive stage, when it ran
+    undecided: tuple[str, ...] = ()  # `stays_reachable` properties a search could not decide
 
     @property
     def holds(self) -> bool:
@@ -95,7 +103,7 @@ def run_history(
     model: Model,
     history: list[Fired],
     machine: Machine | None = None,
-    reach: Reach | None = None,
+    reach: Reach | Reachability | None = None,
 ) -> tuple[list[Fired], Broken | None]:
     """Replay `history`, skipping refused events; the events applied, and the first broken rule.
 
@@ -141,7 +149,8 @@ def falsify(
     `searched(events, states)` follows the exhaustive stage, `progress(histories)` the
     random one."""
     kernel = Kernel.from_model(model)
-    exhausted = exhaust(model, depth, max_states, progress=searched, kernel=kernel)
+    reach = reachability(model, kernel)
+    exhausted = exhaust(model, depth, max_states, progress=searched, kernel=kernel, reach=reach)
     report = Report(
         model=model.name,
         seed=seed_value,
@@ -153,7 +162,6 @@ def falsify(
         interrupted=exhausted.stopped == "interrupted",
         exhausted=exhausted,
     )
-    reach = reachability(model, kernel)
     if exhausted.rule is not None:
         applied, failure = run_history(model, list(exhausted.path), reach=reach)
         if failure is None:  # the kernel and the machine disagree: a defect of ours
@@ -163,8 +171,10 @@ def falsify(
             )
         return replace(report, failure=failure, counterexample=tuple(applied))
     if report.interrupted or (exhausted.complete and exhausted.exhaustive_domains):
-        return report  # interrupted; or every history there is was checked: nothing to sample
-    return _sample(model, report, reach, progress)
+        # interrupted; or every history there is was checked: nothing to sample
+        return replace(report, undecided=reach.undecided(model))
+    report = _sample(model, report, reach, progress)
+    return replace(report, undecided=reach.undecided(model) if report.failure is None else ())
 
 
 def _sample(

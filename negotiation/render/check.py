@@ -71,6 +71,7 @@ def report_data(report: Report, written: str | None) -> dict[str, Any]:
         "interrupted": report.interrupted,
         "rules": list(report.rules),
         "holds": report.holds,
+        "undecided": list(report.undecided),
         "failure": (
             {
                 "rule": failure.rule.name,
@@ -102,9 +103,17 @@ def report_text(report: Report, written: str | None) -> str:
                 "phase a dead end?"
             )
             return "\n".join(lines) + "\n"
-        lines.append("Every rule held:")
+        lines.append("Every rule held:" if not report.undecided else "No rule broke:")
         for rule in report.rules:
-            lines += wrap(f"  ✓ {rule}", WIDTH, "      ")
+            open_ = any(rule.startswith(f"property {name}:") for name in report.undecided)
+            lines += wrap(f"  {'?' if open_ else '✓'} {rule}", WIDTH, "      ")
+        if report.undecided:
+            lines += wrap(
+                "Not decided within the searches' budget, here and there: "
+                f"{', '.join(report.undecided)} (what stays reachable).",
+                WIDTH,
+                "  ",
+            )
         return "\n".join(lines) + "\n"
     lines += wrap(f"✗ {report.failure.rule} is broken: {report.failure.message}", WIDTH, "  ")
     count = len(report.counterexample)
