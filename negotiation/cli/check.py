@@ -70,8 +70,8 @@ def models(output_format: str) -> None:
 @click.option(
     "--properties",
     is_flag=True,
-    help="Test the model's invariants and properties with hypothesis (one model: FILE is a "
-    "built-in name or a path).",
+    help="Test the model's invariants and properties on every short history, then on "
+    "histories hypothesis draws (one model: FILE is a built-in name or a path).",
 )
 @click.option(
     "--coverage",
@@ -158,6 +158,7 @@ def check(
     Examples:
       negotiation check scenarios/gaza-2025.yaml gaza_truce
       negotiation check --properties gaza_truce --examples 2000 --seed 1
+      negotiation check --properties my-model.yaml --depth 6 --format json
       negotiation check --coverage gaza_truce --min-score 0.8
     """
     if properties and coverage:
