@@ -148,3 +148,47 @@ def test_a_derived_value_that_must_not_fall_is_judged_by_every_search(tmp_path):
     assert undefined.rule == Rule("derived", "per_head")
     _, broken = run_history(model, list(undefined.path))
     assert broken is not None and broken.rule == Rule("derived", "per_head")
+
+
+DOOR = """\
+model: door
+title: A door that shuts for good (for tests)
+variables:
+  n: {type: int, min: 0, max: 3, initial: 0}
+phases:
+  open: {title: Open}
+  shut: {title: Shut, final: true}
+initial: open
+events:
+  knock:
+    from: [open]
+    guards:
+      - {name: room, when: n < 3, reason: Three knocks at most.}
+    effects: {n: n + 1}
+  shut: {from: [open], to: shut}
+properties:
+  - name: the_door_stays_open
+    stays_reachable: phase == 'open'
+    within: 2
+"""
+
+
+def test_what_stays_reachable_is_judged_at_every_state_of_the_exhaustive_stage(tmp_path):
+    path = tmp_path / "door.yaml"
+    path.write_text(DOOR, encoding="utf-8")
+    report = falsify(load_model(str(path)), examples=5)
+    assert report.exhausted is not None
+    assert (report.exhausted.rule, report.exhausted.depth) == (
+        Rule("property", "the_door_stays_open"),
+        0,  # every history of no event passed; one of one event breaks it
+    )
+    assert report.counterexample == (("shut", {}),)
+    from negotiation.render.check import report_text
+
+    text = report_text(report, None)
+    assert "every history of up to 0 events, exhaustively (3 states): one of 1 broke" in text
+    # a rule broken by the start itself
+    path.write_text(DOOR + "  - name: never_none\n    never: n == 0\n", encoding="utf-8")
+    report = falsify(load_model(str(path)), examples=5)
+    assert report.counterexample == () and report.failure is not None
+    assert "the model's start, before any event: it breaks a rule" in report_text(report, None)

@@ -252,7 +252,8 @@ def exhaust(
                         f"no sequence of {prop.within} events or fewer reaches "
                         f"`{prop.condition.text}` (with the parameter values tried)"
                     )
-                    return result(level, Rule("property", prop.name), message, search.path(node))
+                    path = search.path(node)  # (`level` events: the shorter ones passed)
+                    return result(max(level - 1, 0), Rule("property", prop.name), message, path)
         judged = len(order)
         if level >= max_depth or search.stopped not in (None, "max-depth") or not search.frontier:
             break

@@ -141,10 +141,12 @@ def _stages(report: Report) -> list[str]:
     if exhausted is not None:
         states = f"{exhausted.states:,} state{'s' if exhausted.states != 1 else ''}"
         up_to = f"up to {exhausted.depth} event{'s' if exhausted.depth != 1 else ''}"
-        if exhausted.rule is not None:
+        if exhausted.rule is not None and not exhausted.path:
+            lines.append("  the model's start, before any event: it breaks a rule")
+        elif exhausted.rule is not None:
             lines.append(
                 f"  every history of {up_to}, exhaustively ({states}): "
-                f"one of {exhausted.depth + 1} broke a rule"
+                f"one of {len(exhausted.path)} broke a rule"
             )
         elif exhausted.complete:
             lines.append(f"  every history there is, exhaustively ({states}, none left)")
