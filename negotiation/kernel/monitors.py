@@ -137,12 +137,34 @@ class Monitors:
         return f"{prop.variable} went from {old} to {new}"
 
     def _write(self) -> str:
+        """`monitor`, which hands a step to the function of its event: each judges only the
+        properties that can speak of that event (those `on` it, and those on no event), so a
+        model of many `on` properties pays for a few of them a step."""
+        model = self.layout.model
+        numbered = [(index, bit, prop) for index, (bit, prop) in enumerate(self.judged)]
+        parts, table = [], []
+        for number, event in enumerate(model.events):
+            chosen = [(i, bit, prop) for i, bit, prop in numbered if prop.on in (None, event)]
+            parts.append(self._write_function(f"monitor_{number}", chosen))
+            table.append(f"    {event!r}: monitor_{number},")
+        others = [(i, bit, prop) for i, bit, prop in numbered if prop.on is None]
+        parts.append(self._write_function("monitor_other", others))  # the start, and the rest
+        parts.append("MONITORS = {\n" + "\n".join(table) + "\n}\n")
+        parts.append(
+            "def monitor(b, x, y, ev, p):\n"
+            "    return MONITORS.get(ev, monitor_other)(b, x, y, ev, p)\n"
+        )
+        return "\n".join(parts)
+
+    def _write_function(self, function: str, chosen: list[tuple[int, int, Property]]) -> str:
+        """One function judging the properties `chosen` (each with its index among all the
+        judged properties, which numbers its flags, and its monitor bit)."""
         layout, model, writer = self.layout, self.layout.model, self._writer
         count = len(self.judged)
-        lines = ["def monitor(b, x, y, ev, p):", "    broken = zero = 0"]
+        lines = [f"def {function}(b, x, y, ev, p):", "    broken = zero = 0"]
         names: set[str] = set()
         earlier: set[str] = set()  # read in the state before the step (`only_when`)
-        for _, prop in self.judged:
+        for _, _, prop in chosen:
             for expression in (prop.condition, prop.before, prop.after, prop.until):
                 found = reads(expression) if expression is not None else set()
                 if prop.kind == "only_when":
@@ -154,7 +176,7 @@ class Monitors:
             ):  # a derived value's steps: read before and after
                 names.add(prop.variable)
                 earlier.add(prop.variable)
-        params = {n for _, prop in self.judged if prop.on for n in model.events[prop.on].params}
+        params = {n for _, _, prop in chosen if prop.on for n in model.events[prop.on].params}
         # As `evaluate_in`: a derived value that divides by zero leaves every condition
         # undefined, so all are computed when one of them can divide.
         if any(has_division(d.expression) for d in model.derived.values()):
@@ -200,7 +222,7 @@ class Monitors:
                 source = python_source(model.derived[name].expression, name_of)
                 lines.append(f"        d_{name} = {source}")
             lines += ["    except ZeroDivisionError:", "        undefined = True"]
-        for index, (bit, prop) in enumerate(self.judged):
+        for index, bit, prop in chosen:
             lines += [f"    # property {prop.name}", "    try:"]
             body = self._property(index, bit, prop, name_of)
             lines += ["        " + line for line in body]
