@@ -2,12 +2,14 @@
 histories needs judging and a state fits one 64-bit word.
 
 A level of the search is a sorted array of packed states (`uint64`). Each event with each of
-its parameter sets is judged and fired on the whole level at once by the kernel's array form
-(`Kernel.step_columns`); the states reached are made unique and those seen before are dropped
-by a binary search (`searchsorted`) in each earlier level, so the states are stored once, in
-their level, and nothing else: 8 bytes a state. No parent pointers are kept. A shortest path to
-a state is found when asked for, backwards: in the level before it, the first state (in sorted
-order) and the first step (in the steps' order) that lead to it, and so on to the start.
+its parameter sets is judged and fired on the level's states that its phases allow, a million
+at a time, by the kernel's array form (`Kernel.step_columns`); a step that a guard on the
+parameters alone refuses everywhere is skipped. The states reached are made unique (a sort,
+every few million, to bound the memory) and those seen before are dropped by a binary search
+(`searchsorted`) in each earlier level, so the states are stored once, in their level, and
+nothing else: 8 bytes a state. No parent pointers are kept. A shortest path to a state is found
+when asked for, backwards: in the level before it, the first step (in the steps' order) that
+leads to it, from the first state (in sorted order) it leads from, and so on to the start.
 
 What it judges is what the kernel judges on a step (a variable's bounds, the invariants), so a
 rule broken by a reachable step comes with a shortest history that breaks it, as in
