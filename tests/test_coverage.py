@@ -202,3 +202,15 @@ def test_the_shipped_models_properties_catch_four_mutants_in_five(name: str) -> 
     for item in result.results:
         if item.verdict == "caught":
             assert _breaks(model, item.mutant.model(model), item), item.mutant.describe()
+
+
+def test_searches_for_what_stays_reachable_share_a_budget_and_say_when_it_ran_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from negotiation.analyses import coverage as coverage_module
+
+    monkeypatch.setattr(coverage_module, "REACH_BUDGET", 100)
+    model = load_model(str(Path(__file__).parent / "models" / "unreachable_goal.yaml"))
+    result = coverage_module.coverage(model, depth=2)
+    undecided = [r for r in result.results if "left undecided" in r.message]
+    assert undecided and all(r.verdict == "survived" for r in undecided)

@@ -53,6 +53,7 @@ ROOTS = 24  # first differences followed, per mutant
 CANDIDATES = 200  # first differences considered (of each kind), per mutant
 TARGET_STATES = 30_000  # states a search for a shortest path to a phase may keep
 TARGET_DEPTH = 16
+REACH_BUDGET = 5_000_000  # states the searches toward what stays reachable keep, together
 Verdict = Literal["caught", "survived", "equivalent"]
 
 
@@ -138,6 +139,7 @@ class _Reference:
         self.rows = {name: np.array(sorted(found), dtype=np.int64) for name, found in rows.items()}
         self._original: dict[str, list[tuple[np.ndarray, ...]]] = {}
         self._reach: dict[str, Reach] = {}
+        self.reach_budget = [REACH_BUDGET]  # states all the reachability searches may keep
         self.chosen = chosen
 
     def reach(self, prop: Property) -> Reach:
@@ -145,7 +147,9 @@ class _Reference:
         if prop.name not in self._reach:
             assert prop.condition is not None
             condition, within = prop.condition, prop.within
-            self._reach[prop.name] = Reach(self.kernel, self.chosen, condition, within)
+            self._reach[prop.name] = Reach(
+                self.kernel, self.chosen, condition, within, budget=self.reach_budget
+            )
         return self._reach[prop.name]
 
     def _fire(self, node: int, fired: Fired, shift: int) -> int:
@@ -312,17 +316,24 @@ def _judge(
     if follow.violations:
         found = min(follow.violations.values(), key=lambda f: len(f.path))
         return Result(mutant, "caught", found.rule, found.message, found.path)
+    undecided = False
     for prop in reachability:
         assert prop.condition is not None
         original = reference.reach(prop)
-        changed = Reach(kernel, chosen, prop.condition, prop.within)
+        budget = reference.reach_budget
+        changed = Reach(kernel, chosen, prop.condition, prop.within, budget=budget)
         for packed, history in watched:
-            if original(packed) is True and changed(packed) is False:
+            before, after = original(packed), changed(packed)
+            undecided = undecided or before is None or (before is True and after is None)
+            if before is True and after is False:
                 message = (
                     f"no sequence of {prop.within} events or fewer reaches "
                     f"`{prop.condition.text}` (with the parameter values tried)"
                 )
                 return Result(mutant, "caught", Rule("property", prop.name), message, history)
+    if undecided:  # (the searches' budget ran out: a search said neither yes nor no)
+        message = "breaks no rule found (what stays reachable was left undecided)"
+        return Result(mutant, "survived", message=message, path=first)
     return Result(mutant, "survived", message="breaks no rule", path=first)
 
 
