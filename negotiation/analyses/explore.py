@@ -31,7 +31,7 @@ import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from negotiation.analyses.found import DEAD_END_EXAMPLES, Found, Step
 from negotiation.errors import UsageError, suggest
@@ -47,6 +47,9 @@ from negotiation.semantics.search import (
     _combinations,
     candidate_params,
 )
+
+if TYPE_CHECKING:
+    from negotiation.analyses.frontier import Frontier
 
 MAX_DEPTH = 8
 MAX_STATES = 200_000
@@ -540,89 +543,55 @@ def explore(
     # the bits of a state that tell it apart: all, or the cone's with a target
     key_mask = -1 if kept_variables is None else cone_mask(kernel, kept_variables)
     steps = event_steps(kernel, chosen, kept_events)
+    reachable: dict[str, tuple[Fired, ...]]
+    dead_ends: tuple[DeadEnd, ...]
     if layout.words == 1 and not monitors and whole_frontiers:
-        return _explore_frontiers(
-            model, kernel, start, chosen, exhaustive, steps, key_mask, target, monitors,
-            (max_depth, max_states, time_limit, began, progress), start_label,
-        )  # fmt: skip
-    search = Search(kernel, steps, monitors, key_mask, target)
-    bits, broken = start_bits(monitors, kernel, start, history)
-    for rule, message in broken:
-        search.violations.setdefault(rule, Found(rule, message, ()))
-    search.add_root(kernel.pack(start) | bits << search.shift)
-    search.run(max_depth, max_states, time_limit, began, progress)
-    reached = search.reached
-    mask = search.mask
+        from negotiation.analyses.frontier import Frontier
+
+        frontier = Frontier(kernel, steps, key_mask, target)
+        frontier.add_root(kernel.pack(start))
+        frontier.run(max_depth, max_states, time_limit, began, progress)
+        found = frontier.reached
+        reachable = {p: frontier.path(*found[p]) for p in model.phases if p in found}
+        dead_ends = tuple(
+            DeadEnd(kernel.unpack(frontier.state(*at)), frontier.path(*at)) for at in frontier.dead
+        )
+        engine: Search | Frontier = frontier
+        states = frontier.states
+    else:
+        search = Search(kernel, steps, monitors, key_mask, target)
+        bits, broken = start_bits(monitors, kernel, start, history)
+        for rule, message in broken:
+            search.violations.setdefault(rule, Found(rule, message, ()))
+        search.add_root(kernel.pack(start) | bits << search.shift)
+        search.run(max_depth, max_states, time_limit, began, progress)
+        reachable = {p: search.path(search.reached[p]) for p in model.phases if p in search.reached}
+        dead_ends = tuple(
+            DeadEnd(kernel.unpack(n & search.mask), search.path(n)) for n in search.dead
+        )
+        engine, states = search, len(search.seen)
     return Exploration(
         model=model,
         start=start,
         domains=chosen,
         exhaustive_domains=exhaustive,
-        states=len(search.seen),
-        transitions=search.transitions,
-        attempts=search.attempts,
-        depth=search.depth,
-        complete=search.stopped is None,
-        stopped=search.stopped,
+        states=states,
+        transitions=engine.transitions,
+        attempts=engine.attempts,
+        depth=engine.depth,
+        complete=engine.stopped is None,
+        stopped=engine.stopped,
         seconds=time.perf_counter() - began,
-        reachable={p: search.path(reached[p]) for p in model.phases if p in reached},
-        violations=tuple(search.violations.values()),
-        dead_ends=tuple(DeadEnd(kernel.unpack(n & mask), search.path(n)) for n in search.dead),
-        dead_end_count=search.dead_count,
-        unreached_phases=tuple(p for p in model.phases if p not in reached),
-        unfired_events=tuple(e for e in model.events if e not in search.fired),
+        reachable=reachable,
+        violations=tuple(engine.violations.values()),
+        dead_ends=dead_ends,
+        dead_end_count=engine.dead_count,
+        unreached_phases=tuple(p for p in model.phases if p not in reachable),
+        unfired_events=tuple(e for e in model.events if e not in engine.fired),
         unchecked=tuple(monitors.unchecked),
         target=target,
         start_label=start_label,
-        fired=frozenset(search.fired),
-    )
-
-
-def _explore_frontiers(
-    model: Model,
-    kernel: Kernel,
-    start: State,
-    chosen: Domains,
-    exhaustive: bool,
-    steps: list[Step],
-    key_mask: int,
-    target: str | None,
-    monitors: Monitors,
-    bounds: tuple[int, int, float | None, float, Progress | None],
-    start_label: str,
-) -> Exploration:
-    """`explore` by whole frontiers (see `frontier`)."""
-    from negotiation.analyses.frontier import Frontier
-
-    max_depth, max_states, time_limit, began, progress = bounds
-    search = Frontier(kernel, steps, key_mask, target)
-    search.add_root(kernel.pack(start))
-    search.run(max_depth, max_states, time_limit, began, progress)
-    reached = search.reached
-    return Exploration(
-        model=model,
-        start=start,
-        domains=chosen,
-        exhaustive_domains=exhaustive,
-        states=search.states,
-        transitions=search.transitions,
-        attempts=search.attempts,
-        depth=search.depth,
-        complete=search.stopped is None,
-        stopped=search.stopped,
-        seconds=time.perf_counter() - began,
-        reachable={p: search.path(*reached[p]) for p in model.phases if p in reached},
-        violations=tuple(search.violations.values()),
-        dead_ends=tuple(
-            DeadEnd(kernel.unpack(search.state(*at)), search.path(*at)) for at in search.dead
-        ),
-        dead_end_count=search.dead_count,
-        unreached_phases=tuple(p for p in model.phases if p not in reached),
-        unfired_events=tuple(e for e in model.events if e not in search.fired),
-        unchecked=tuple(monitors.unchecked),
-        target=target,
-        start_label=start_label,
-        fired=frozenset(search.fired),
+        fired=frozenset(engine.fired),
     )
 
 
